@@ -1,0 +1,93 @@
+//! The element types a [`Tensor`](crate::Tensor) can hold.
+//!
+//! `Float` is sealed: it is implemented for `f32` and `f64` only, because each
+//! element type needs its own matmul micro-kernels (chosen at run time for the
+//! CPU's SIMD level), and a third-party type could not supply them.
+
+use std::fmt::{Debug, Display};
+use std::iter::Sum;
+use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
+
+use crate::kernels::gemm::GemmKernel;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point element type: `f32` or `f64`.
+///
+/// Everything `num_traits::Float` offers is available, plus what the tensor
+/// kernels need (thread safety, compound assignment, a dtype name).
+pub trait Float:
+    num_traits::Float
+    + num_traits::FromPrimitive
+    + num_traits::NumAssign
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + Sum
+    + Default
+    + Debug
+    + Display
+    + Send
+    + Sync
+    + 'static
+    + sealed::Sealed
+{
+    /// The dtype's name as NumPy and safetensors spell it (`"f32"`, `"f64"`).
+    const DTYPE: &'static str;
+
+    /// Converts from `f64`, rounding to the nearest representable value.
+    fn of(x: f64) -> Self;
+
+    /// Widens (or keeps) to `f64`.
+    fn as_f64(self) -> f64;
+
+    /// The matmul micro-kernel this CPU runs best for this type.
+    #[doc(hidden)]
+    fn gemm_kernel() -> GemmKernel<Self>;
+
+    /// Every micro-kernel this CPU can run for this type, the portable one first
+    /// (used by tests that check each SIMD kernel against the portable one).
+    #[doc(hidden)]
+    fn gemm_kernels() -> Vec<GemmKernel<Self>>;
+}
+
+impl Float for f32 {
+    const DTYPE: &'static str = "f32";
+    #[inline]
+    fn of(x: f64) -> Self {
+        x as f32
+    }
+    #[inline]
+    fn as_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn gemm_kernel() -> GemmKernel<Self> {
+        crate::kernels::gemm::best_f32()
+    }
+    fn gemm_kernels() -> Vec<GemmKernel<Self>> {
+        crate::kernels::gemm::all_f32()
+    }
+}
+
+impl Float for f64 {
+    const DTYPE: &'static str = "f64";
+    #[inline]
+    fn of(x: f64) -> Self {
+        x
+    }
+    #[inline]
+    fn as_f64(self) -> f64 {
+        self
+    }
+    fn gemm_kernel() -> GemmKernel<Self> {
+        crate::kernels::gemm::best_f64()
+    }
+    fn gemm_kernels() -> Vec<GemmKernel<Self>> {
+        crate::kernels::gemm::all_f64()
+    }
+}

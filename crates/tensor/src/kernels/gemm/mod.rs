@@ -1,0 +1,219 @@
+//! General matrix multiply, C ← A·B, after the BLIS design.
+//!
+//! The loops (labelled as in BLIS and `matrixmultiply`):
+//! - LOOP 5 walks the columns of C in panels of `nc`;
+//! - LOOP 4 walks the shared dimension in slices of `kc` and packs the
+//!   `kc × nc` panel of B into `NR`-wide strips (it stays in L2);
+//! - LOOP 3 walks the rows of C in strips of `MR`, in parallel with rayon: each
+//!   task packs its `MR × kc` strip of A (it stays in L1);
+//! - LOOP 2 walks the packed B strips, and LOOP 1 is the register-tiled
+//!   micro-kernel, an `MR × NR` block of C held in SIMD registers.
+//!
+//! Operands are read through their strides while packing, so `A·Bᵀ` and `Aᵀ·B`
+//! cost no transpose copy. Every element of C is computed by one task, summing
+//! `k` in the same order and the same `kc` slices, so the result does not
+//! depend on the number of threads, nor on where a tile falls (edge tiles run
+//! the same micro-kernel into a scratch tile).
+
+mod pack;
+mod portable;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+use rayon::prelude::*;
+
+use crate::float::Float;
+
+/// A micro-kernel: computes an `MR × NR` tile of C from packed strips.
+///
+/// `run(kc, a, b, c, ldc, accumulate)`: `a` holds `kc * MR` values (`a[p*MR + i]`),
+/// `b` holds `kc * NR` values (`b[p*NR + j]`), and the tile at `c` (row stride
+/// `ldc`, unit column stride) becomes `Σ_p a[p,i]·b[p,j]`, plus its old value
+/// when `accumulate` is set.
+#[derive(Clone, Copy)]
+pub struct GemmKernel<T> {
+    /// Name shown by benchmarks (`"avx512f"`, `"avx2+fma"`, `"portable"`).
+    pub name: &'static str,
+    /// Rows of the register tile.
+    pub mr: usize,
+    /// Columns of the register tile.
+    pub nr: usize,
+    /// Slice of the shared dimension per packed panel.
+    pub kc: usize,
+    /// Columns of C per packed B panel.
+    pub nc: usize,
+    /// The kernel. Unsafe: `a`, `b` must hold `kc*mr`, `kc*nr` values and `c`
+    /// must address an `mr × nr` tile with row stride `ldc`.
+    pub(crate) run: unsafe fn(usize, *const T, *const T, *mut T, usize, bool),
+}
+
+impl<T> std::fmt::Debug for GemmKernel<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GemmKernel({}, {}x{})", self.name, self.mr, self.nr)
+    }
+}
+
+/// The best f32 kernel for this CPU.
+pub(crate) fn best_f32() -> GemmKernel<f32> {
+    *all_f32().last().expect("portable kernel always present")
+}
+
+/// The best f64 kernel for this CPU.
+pub(crate) fn best_f64() -> GemmKernel<f64> {
+    *all_f64().last().expect("portable kernel always present")
+}
+
+/// Every f32 kernel this CPU can run, portable first, best last.
+pub(crate) fn all_f32() -> Vec<GemmKernel<f32>> {
+    let mut ks = vec![portable::F32];
+    #[cfg(target_arch = "x86_64")]
+    ks.extend(x86::f32_kernels());
+    ks
+}
+
+/// Every f64 kernel this CPU can run, portable first, best last.
+pub(crate) fn all_f64() -> Vec<GemmKernel<f64>> {
+    let mut ks = vec![portable::F64];
+    #[cfg(target_arch = "x86_64")]
+    ks.extend(x86::f64_kernels());
+    ks
+}
+
+/// A strided matrix operand: element `(i, j)` is `data[offset + i*rs + j*cs]`.
+#[derive(Clone, Copy)]
+pub(crate) struct MatRef<'a, T> {
+    pub data: &'a [T],
+    pub offset: usize,
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl<T: Copy> MatRef<'_, T> {
+    #[inline(always)]
+    fn at(&self, i: usize, j: usize) -> T {
+        self.data[self.offset + i * self.rs + j * self.cs]
+    }
+}
+
+/// Products smaller than this (`m·n·k`) use the direct loop: packing and
+/// tiling cost more than they save below about 32³.
+const SMALL: usize = 32 * 32 * 32;
+
+/// Products at least this large (`m·n·k`) are split across rayon threads;
+/// below it one thread is faster than fork-join. Measured in `benches/matmul`.
+const PARALLEL: usize = 96 * 96 * 96;
+
+/// `c` (contiguous `m × n`, zero on entry) ← `a (m × k) · b (k × n)`.
+pub(crate) fn gemm<T: Float>(m: usize, n: usize, k: usize, a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
+    gemm_with(T::gemm_kernel(), m, n, k, a, b, c);
+}
+
+/// [`gemm`] with a chosen micro-kernel (tests run every kernel this way).
+pub(crate) fn gemm_with<T: Float>(
+    kern: GemmKernel<T>,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    c: &mut [T],
+) {
+    debug_assert_eq!(c.len(), m * n);
+    if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    if m * n * k < SMALL {
+        return small(m, n, k, a, b, c);
+    }
+    let parallel = m * n * k >= PARALLEL && m > kern.mr;
+    let (mr, nr) = (kern.mr, kern.nr);
+    let mut bpack = pack::AlignedBuf::<T>::new(kern.kc * kern.nc.div_ceil(nr) * nr);
+    // LOOP 5: panels of nc columns of C.
+    for jc in (0..n).step_by(kern.nc) {
+        let nc = kern.nc.min(n - jc);
+        // LOOP 4: slices of kc along the shared dimension.
+        for pc in (0..k).step_by(kern.kc) {
+            let kc = kern.kc.min(k - pc);
+            let bp = &mut bpack.as_mut_slice()[..kc * nc.div_ceil(nr) * nr];
+            pack::pack_b(bp, b, pc, kc, jc, nc, nr, parallel);
+            let bp: &[T] = bp;
+            let strip = |(s, rows): (usize, &mut [T])| {
+                let mut apack = pack::AlignedBuf::<T>::new(kc * mr);
+                let row0 = s * mr;
+                let mrows = rows.len() / n;
+                pack::pack_a(apack.as_mut_slice(), a, row0, mrows, pc, kc, mr);
+                // LOOP 2 + LOOP 1: every packed B strip against this A strip.
+                for (t, bstrip) in bp.chunks_exact(kc * nr).enumerate() {
+                    let col = jc + t * nr;
+                    let ncols = nr.min(jc + nc - col);
+                    tile(kern, kc, apack.as_slice(), bstrip, &mut rows[col..], n, mrows, ncols, pc > 0);
+                }
+            };
+            // LOOP 3: strips of mr rows of C, one rayon task each.
+            if parallel {
+                c.par_chunks_mut(mr * n).enumerate().for_each(strip);
+            } else {
+                c.chunks_mut(mr * n).enumerate().for_each(strip);
+            }
+        }
+    }
+}
+
+/// One `mrows × ncols` tile of C (at most `MR × NR`), from packed strips.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn tile<T: Float>(
+    kern: GemmKernel<T>,
+    kc: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    ldc: usize,
+    mrows: usize,
+    ncols: usize,
+    accumulate: bool,
+) {
+    let (mr, nr) = (kern.mr, kern.nr);
+    assert!(a.len() >= kc * mr && b.len() >= kc * nr);
+    if mrows == mr && ncols == nr {
+        assert!(c.len() >= (mr - 1) * ldc + nr);
+        // SAFETY: the asserts above bound both packed strips and the C tile
+        // (mr rows of row stride ldc, nr columns) inside their slices.
+        unsafe { (kern.run)(kc, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), ldc, accumulate) };
+    } else {
+        // Edge tile: run the same kernel into a scratch tile, then add the
+        // valid part, so edge elements are rounded exactly like inner ones.
+        let mut scratch = [T::zero(); 16 * 64];
+        assert!(mr * nr <= scratch.len());
+        // SAFETY: scratch holds an mr × nr tile with row stride nr (asserted).
+        unsafe { (kern.run)(kc, a.as_ptr(), b.as_ptr(), scratch.as_mut_ptr(), nr, false) };
+        for i in 0..mrows {
+            let row = &mut c[i * ldc..i * ldc + ncols];
+            let src = &scratch[i * nr..i * nr + ncols];
+            if accumulate {
+                row.iter_mut().zip(src).for_each(|(c, &s)| *c += s);
+            } else {
+                row.copy_from_slice(src);
+            }
+        }
+    }
+}
+
+/// The direct triple loop for small products (i-p-j order: the inner loop runs
+/// along a row of C and, for row-major B, a row of B).
+fn small<T: Float>(m: usize, n: usize, k: usize, a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
+    for (i, crow) in c.chunks_exact_mut(n).enumerate().take(m) {
+        for p in 0..k {
+            let aip = a.at(i, p);
+            if b.cs == 1 {
+                let brow = &b.data[b.offset + p * b.rs..b.offset + p * b.rs + n];
+                crow.iter_mut().zip(brow).for_each(|(c, &bv)| *c += aip * bv);
+            } else {
+                crow.iter_mut().enumerate().for_each(|(j, c)| *c += aip * b.at(p, j));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,112 @@
+//! Every micro-kernel this CPU supports, through the full blocked loop,
+//! against a naive f64 triple loop — including edge tiles, 1-wide and 0-sized
+//! dimensions, transposed operands and several `kc` slices. These run in debug
+//! builds too, so the kernels' bounds asserts fire.
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// Naive reference in f64: `Σ_p A[i,p]·B[p,j]`.
+fn reference(m: usize, n: usize, k: usize, a: &MatRef<'_, f64>, b: &MatRef<'_, f64>) -> Vec<f64> {
+    let mut c = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            c[i * n + j] = (0..k).map(|p| a.at(i, p) * b.at(p, j)).sum();
+        }
+    }
+    c
+}
+
+/// Values that are exact in f32 and whose products and sums stay exact, so
+/// every kernel must agree with the reference to the bit.
+fn exact_values(len: usize, seed: u64) -> Vec<f64> {
+    (0..len).map(|i| (((i as u64 * 2_654_435_761 + seed * 97) % 17) as f64 - 8.0) / 4.0).collect()
+}
+
+fn check_all_kernels(m: usize, n: usize, k: usize, a_trans: bool, b_trans: bool, seed: u64) {
+    let av = exact_values(m * k + 3, seed);
+    let bv = exact_values(k * n + 5, seed + 1);
+    // Row-major or column-major (transposed) storage, offset by a few elements.
+    let a = if a_trans { MatRef { data: &av, offset: 3, rs: 1, cs: m } } else { MatRef { data: &av, offset: 3, rs: k, cs: 1 } };
+    let b = if b_trans { MatRef { data: &bv, offset: 5, rs: 1, cs: k } } else { MatRef { data: &bv, offset: 5, rs: n, cs: 1 } };
+    let want = reference(m, n, k, &a, &b);
+
+    for kern in f64::gemm_kernels() {
+        let mut c = vec![0.0f64; m * n];
+        gemm_with(kern, m, n, k, a, b, &mut c);
+        assert_eq!(c, want, "f64 kernel {} m={m} n={n} k={k} at={a_trans} bt={b_trans}", kern.name);
+    }
+    let (af, bf): (Vec<f32>, Vec<f32>) = (av.iter().map(|&x| x as f32).collect(), bv.iter().map(|&x| x as f32).collect());
+    let (a32, b32) = (MatRef { data: &af, ..unsafe_free_cast(a) }, MatRef { data: &bf, ..unsafe_free_cast(b) });
+    for kern in f32::gemm_kernels() {
+        let mut c = vec![0.0f32; m * n];
+        gemm_with(kern, m, n, k, a32, b32, &mut c);
+        let got: Vec<f64> = c.iter().map(|&x| f64::from(x)).collect();
+        assert_eq!(got, want, "f32 kernel {} m={m} n={n} k={k} at={a_trans} bt={b_trans}", kern.name);
+    }
+}
+
+/// The strides of an f64 operand, reused for its f32 copy.
+fn unsafe_free_cast(m: MatRef<'_, f64>) -> MatRef<'static, f32> {
+    MatRef { data: &[], offset: m.offset, rs: m.rs, cs: m.cs }
+}
+
+#[test]
+fn edge_and_degenerate_sizes() {
+    for &(m, n, k) in &[(1, 1, 1), (0, 5, 3), (5, 0, 3), (4, 4, 0), (1, 700, 40), (700, 1, 40), (13, 33, 600), (37, 65, 257), (64, 64, 64), (25, 530, 70)] {
+        for (at, bt) in [(false, false), (true, false), (false, true), (true, true)] {
+            check_all_kernels(m, n, k, at, bt, (m * 31 + n * 7 + k) as u64);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn random_shapes_match_reference(m in 0usize..80, n in 0usize..80, k in 0usize..300, at: bool, bt: bool, seed in 0u64..1000) {
+        check_all_kernels(m, n, k, at, bt, seed);
+    }
+}
+
+#[test]
+fn simd_kernels_agree_with_portable_on_random_floats() {
+    // Non-exact inputs: SIMD kernels fuse multiply-adds, so compare with a tolerance.
+    let (m, n, k) = (123, 97, 301);
+    let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919 % 1013) as f32 / 1013.0) - 0.5).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729 % 2003) as f32 / 2003.0) - 0.5).collect();
+    let am = MatRef { data: &a, offset: 0, rs: k, cs: 1 };
+    let bm = MatRef { data: &b, offset: 0, rs: n, cs: 1 };
+    let kernels = f32::gemm_kernels();
+    let mut base = vec![0.0f32; m * n];
+    gemm_with(kernels[0], m, n, k, am, bm, &mut base);
+    for kern in &kernels[1..] {
+        let mut c = vec![0.0f32; m * n];
+        gemm_with(*kern, m, n, k, am, bm, &mut c);
+        for (x, y) in c.iter().zip(&base) {
+            assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{}: {x} vs {y}", kern.name);
+        }
+    }
+}
+
+#[test]
+fn result_is_bit_identical_on_one_and_two_threads() {
+    let (m, n, k) = (301, 517, 611);
+    let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919 % 1013) as f32).sin()).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729 % 2003) as f32).cos()).collect();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut c = vec![0.0f32; m * n];
+            let am = MatRef { data: &a, offset: 0, rs: 1, cs: m };
+            let bm = MatRef { data: &b, offset: 0, rs: n, cs: 1 };
+            gemm(m, n, k, am, bm, &mut c);
+            c
+        })
+    };
+    let one = run(1);
+    for threads in [2, 3] {
+        let many = run(threads);
+        assert!(one.iter().zip(&many).all(|(x, y)| x.to_bits() == y.to_bits()), "{threads} threads differ");
+    }
+}

@@ -1,0 +1,88 @@
+//! x86-64 micro-kernels with AVX2+FMA and AVX-512F, chosen at run time with
+//! `is_x86_feature_detected!`, so a baseline `cargo build --release` runs them.
+//!
+//! Each kernel keeps an `MR × NV` grid of vector accumulators in registers:
+//! per step of k it loads `NV` vectors of the B strip, broadcasts each of the
+//! `MR` values of the A strip, and issues `MR·NV` fused multiply-adds.
+
+use std::arch::x86_64::*;
+
+use super::GemmKernel;
+
+/// Defines one micro-kernel.
+/// `$mr` rows × `$nv` vectors of `$lanes` lanes; `$feat` the target features.
+macro_rules! simd_kernel {
+    ($name:ident, $t:ty, $feat:literal, $mr:literal, $nv:literal, $lanes:literal,
+     $zero:ident, $load:ident, $store:ident, $set1:ident, $fma:ident, $add:ident) => {
+        /// # Safety
+        /// The CPU has the target features; `a`, `b` hold `kc*MR`, `kc*NR`
+        /// values; `c` addresses an `MR × NR` tile with row stride `ldc`.
+        #[target_feature(enable = $feat)]
+        unsafe fn $name(kc: usize, a: *const $t, b: *const $t, c: *mut $t, ldc: usize, accumulate: bool) {
+            const MR: usize = $mr;
+            const NV: usize = $nv;
+            const L: usize = $lanes;
+            // SAFETY (whole body): every pointer offset stays within the lengths
+            // the caller guarantees: a[p*MR + i] for p < kc, i < MR; b[p*NR + v*L
+            // .. +L] for v < NV; c[i*ldc + v*L .. +L] for i < MR.
+            unsafe {
+                let mut acc = [[$zero(); NV]; MR];
+                let (mut ap, mut bp) = (a, b);
+                for _ in 0..kc {
+                    let mut bv = [$zero(); NV];
+                    for v in 0..NV {
+                        bv[v] = $load(bp.add(v * L));
+                    }
+                    for i in 0..MR {
+                        let av = $set1(*ap.add(i));
+                        for v in 0..NV {
+                            acc[i][v] = $fma(av, bv[v], acc[i][v]);
+                        }
+                    }
+                    ap = ap.add(MR);
+                    bp = bp.add(NV * L);
+                }
+                for i in 0..MR {
+                    for v in 0..NV {
+                        let cp = c.add(i * ldc + v * L);
+                        let r = if accumulate { $add($load(cp), acc[i][v]) } else { acc[i][v] };
+                        $store(cp, r);
+                    }
+                }
+            }
+        }
+    };
+}
+
+simd_kernel!(f32_avx2, f32, "avx2,fma", 6, 2, 8,
+    _mm256_setzero_ps, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps);
+simd_kernel!(f32_avx512, f32, "avx512f", 12, 2, 16,
+    _mm512_setzero_ps, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps);
+simd_kernel!(f64_avx2, f64, "avx2,fma", 6, 2, 4,
+    _mm256_setzero_pd, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_fmadd_pd, _mm256_add_pd);
+simd_kernel!(f64_avx512, f64, "avx512f", 12, 2, 8,
+    _mm512_setzero_pd, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_add_pd);
+
+/// The f32 kernels this CPU supports, worst first.
+pub(super) fn f32_kernels() -> Vec<GemmKernel<f32>> {
+    let mut ks = Vec::new();
+    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        ks.push(GemmKernel { name: "avx2+fma", mr: 6, nr: 16, kc: 256, nc: 512, run: f32_avx2 });
+    }
+    if is_x86_feature_detected!("avx512f") {
+        ks.push(GemmKernel { name: "avx512f", mr: 12, nr: 32, kc: 256, nc: 512, run: f32_avx512 });
+    }
+    ks
+}
+
+/// The f64 kernels this CPU supports, worst first.
+pub(super) fn f64_kernels() -> Vec<GemmKernel<f64>> {
+    let mut ks = Vec::new();
+    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        ks.push(GemmKernel { name: "avx2+fma", mr: 6, nr: 8, kc: 256, nc: 256, run: f64_avx2 });
+    }
+    if is_x86_feature_detected!("avx512f") {
+        ks.push(GemmKernel { name: "avx512f", mr: 12, nr: 16, kc: 256, nc: 256, run: f64_avx512 });
+    }
+    ks
+}

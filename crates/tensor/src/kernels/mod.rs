@@ -1,0 +1,15 @@
+//! Slice-and-stride kernels: the loops behind the tensor ops. All of the
+//! crate's `unsafe` code lives below this module (the SIMD gemm kernels).
+
+pub(crate) mod gemm;
+pub(crate) mod reduce;
+pub(crate) mod strided;
+
+/// Below this many output elements an elementwise op or reduction runs on the
+/// calling thread: rayon's fork-join costs a few microseconds, which is more
+/// than a pass over 32K floats. Measured in `benches/benches/elementwise.rs`.
+pub(crate) const PAR_THRESHOLD: usize = 1 << 15;
+
+/// Work is split into chunks of this many elements, never by thread count, so
+/// results are identical whatever the number of rayon threads.
+pub(crate) const CHUNK: usize = 1 << 13;

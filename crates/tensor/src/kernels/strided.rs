@@ -1,0 +1,143 @@
+//! Elementwise loops over strided (possibly broadcast) views.
+//!
+//! The output is always contiguous. Dimensions are coalesced first so the inner
+//! loop is as long as possible, then the output is cut into chunks of whole rows
+//! (fixed size, see [`CHUNK`](super::CHUNK)) that rayon may run in parallel.
+
+use rayon::prelude::*;
+use smallvec::SmallVec;
+
+use super::{CHUNK, PAR_THRESHOLD};
+use crate::layout::{coalesce, Layout};
+
+/// Runs `row(out_row, offsets)` for every row of `out`, where `offsets[k]` is
+/// the storage position of operand `k`'s first element in that row.
+fn drive<const N: usize, U: Send>(
+    out: &mut [U],
+    dims: &[usize],
+    strides: [&[usize]; N],
+    base: [usize; N],
+    row: impl Fn(&mut [U], [usize; N]) + Sync,
+) {
+    let inner = *dims.last().expect("coalesce returns at least one dim");
+    if inner == 0 || out.is_empty() {
+        return;
+    }
+    let outer = &dims[..dims.len() - 1];
+    let rows_per_chunk = (CHUNK / inner).max(1);
+    let process = |chunk_index: usize, chunk: &mut [U]| {
+        let mut rest = chunk_index * rows_per_chunk;
+        let mut idx: SmallVec<[usize; 4]> = SmallVec::from_elem(0, outer.len());
+        for d in (0..outer.len()).rev() {
+            idx[d] = rest % outer[d];
+            rest /= outer[d];
+        }
+        let mut offs = base;
+        for k in 0..N {
+            offs[k] += idx.iter().zip(strides[k]).map(|(i, s)| i * s).sum::<usize>();
+        }
+        for out_row in chunk.chunks_mut(inner) {
+            row(out_row, offs);
+            for d in (0..outer.len()).rev() {
+                idx[d] += 1;
+                for k in 0..N {
+                    offs[k] += strides[k][d];
+                }
+                if idx[d] < outer[d] {
+                    break;
+                }
+                for k in 0..N {
+                    offs[k] -= strides[k][d] * outer[d];
+                }
+                idx[d] = 0;
+            }
+        }
+    };
+    let chunk_len = rows_per_chunk * inner;
+    if out.len() >= PAR_THRESHOLD {
+        out.par_chunks_mut(chunk_len).enumerate().for_each(|(i, c)| process(i, c));
+    } else {
+        out.chunks_mut(chunk_len).enumerate().for_each(|(i, c)| process(i, c));
+    }
+}
+
+/// `f` applied to every element of the view `src[layout]`, in row-major order.
+pub(crate) fn map<T, U>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Vec<U>
+where
+    T: Copy + Send + Sync,
+    U: Copy + Default + Send + Sync,
+{
+    let n = layout.shape.numel();
+    if layout.is_contiguous() {
+        let s = &src[layout.offset..layout.offset + n];
+        if n >= PAR_THRESHOLD {
+            let mut out = Vec::with_capacity(n);
+            s.par_iter().with_min_len(CHUNK).map(|&x| f(x)).collect_into_vec(&mut out);
+            return out;
+        }
+        return s.iter().map(|&x| f(x)).collect();
+    }
+    let (dims, [st]) = coalesce(layout.shape.dims(), [&layout.strides]);
+    let mut out = vec![U::default(); n];
+    let inner_stride = *st.last().expect("non-empty");
+    drive(&mut out, &dims, [&st], [layout.offset], |o, [off]| match inner_stride {
+        1 => {
+            let len = o.len();
+            o.iter_mut().zip(&src[off..off + len]).for_each(|(y, &x)| *y = f(x));
+        }
+        0 => o.fill(f(src[off])),
+        s => o.iter_mut().enumerate().for_each(|(j, y)| *y = f(src[off + j * s])),
+    });
+    out
+}
+
+/// `f(a, b)` for every element of two views that have the same (broadcast) shape.
+pub(crate) fn zip<T, U>(
+    a: &[T],
+    la: &Layout,
+    b: &[T],
+    lb: &Layout,
+    f: impl Fn(T, T) -> U + Sync + Send,
+) -> Vec<U>
+where
+    T: Copy + Send + Sync,
+    U: Copy + Default + Send + Sync,
+{
+    debug_assert_eq!(la.shape, lb.shape);
+    let n = la.shape.numel();
+    if la.is_contiguous() && lb.is_contiguous() {
+        let (sa, sb) = (&a[la.offset..la.offset + n], &b[lb.offset..lb.offset + n]);
+        if n >= PAR_THRESHOLD {
+            let mut out = Vec::with_capacity(n);
+            sa.par_iter()
+                .with_min_len(CHUNK)
+                .zip(sb.par_iter())
+                .map(|(&x, &y)| f(x, y))
+                .collect_into_vec(&mut out);
+            return out;
+        }
+        return sa.iter().zip(sb).map(|(&x, &y)| f(x, y)).collect();
+    }
+    let (dims, [s1, s2]) = coalesce(la.shape.dims(), [&la.strides, &lb.strides]);
+    let mut out = vec![U::default(); n];
+    let (i1, i2) = (*s1.last().expect("non-empty"), *s2.last().expect("non-empty"));
+    drive(&mut out, &dims, [&s1, &s2], [la.offset, lb.offset], |o, [p, q]| {
+        let len = o.len();
+        match (i1, i2) {
+            (1, 1) => o
+                .iter_mut()
+                .zip(a[p..p + len].iter().zip(&b[q..q + len]))
+                .for_each(|(y, (&x, &z))| *y = f(x, z)),
+            (1, 0) => {
+                let z = b[q];
+                o.iter_mut().zip(&a[p..p + len]).for_each(|(y, &x)| *y = f(x, z));
+            }
+            (0, 1) => {
+                let x = a[p];
+                o.iter_mut().zip(&b[q..q + len]).for_each(|(y, &z)| *y = f(x, z));
+            }
+            (s, t) => o.iter_mut().enumerate().for_each(|(j, y)| *y = f(a[p + j * s], b[q + j * t])),
+        }
+    });
+    out
+}

@@ -1,0 +1,186 @@
+//! [`Shape`]: the extent of each dimension, and NumPy's broadcasting rule.
+
+use std::fmt;
+use std::ops::Index;
+
+use smallvec::SmallVec;
+
+use crate::error::TensorError;
+
+/// The dimensions of a tensor, outermost first. Up to four dimensions live
+/// inline without a heap allocation.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Shape(SmallVec<[usize; 4]>);
+
+impl Shape {
+    /// A shape from its dimensions.
+    #[must_use]
+    pub fn new(dims: &[usize]) -> Self {
+        Shape(SmallVec::from_slice(dims))
+    }
+
+    /// The shape of a scalar (no dimensions, one element).
+    #[must_use]
+    pub fn scalar() -> Self {
+        Shape(SmallVec::new())
+    }
+
+    /// The dimensions as a slice.
+    #[must_use]
+    pub fn dims(&self) -> &[usize] {
+        &self.0
+    }
+
+    /// Number of dimensions.
+    #[must_use]
+    pub fn rank(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Number of elements (1 for a scalar, 0 if any dimension is 0).
+    #[must_use]
+    pub fn numel(&self) -> usize {
+        self.0.iter().product()
+    }
+
+    /// Row-major (C-order) strides for this shape, in elements.
+    #[must_use]
+    pub fn contiguous_strides(&self) -> SmallVec<[usize; 4]> {
+        let mut strides: SmallVec<[usize; 4]> = SmallVec::from_elem(0, self.rank());
+        let mut acc = 1;
+        for (s, &d) in strides.iter_mut().zip(self.0.iter()).rev() {
+            *s = acc;
+            acc *= d.max(1);
+        }
+        strides
+    }
+
+    /// The shape NumPy's broadcasting rule gives two shapes: align them at the
+    /// right; each pair of dimensions must be equal or one of them 1.
+    ///
+    /// # Errors
+    /// [`TensorError::Broadcast`] if some pair of dimensions is incompatible.
+    pub fn broadcast(&self, other: &Shape, op: &'static str) -> Result<Shape, TensorError> {
+        let rank = self.rank().max(other.rank());
+        let mut out: SmallVec<[usize; 4]> = SmallVec::from_elem(0, rank);
+        for i in 0..rank {
+            let a = dim_from_right(&self.0, rank - 1 - i);
+            let b = dim_from_right(&other.0, rank - 1 - i);
+            out[i] = match (a, b) {
+                (a, b) if a == b => a,
+                (1, b) => b,
+                (a, 1) => a,
+                _ => {
+                    return Err(TensorError::Broadcast {
+                        op,
+                        lhs: self.clone(),
+                        rhs: other.clone(),
+                    })
+                }
+            };
+        }
+        Ok(Shape(out))
+    }
+
+    /// Resolves an axis that may be negative (`-1` is the last axis).
+    ///
+    /// # Panics
+    /// If the axis is out of range for this rank.
+    #[must_use]
+    #[track_caller]
+    pub fn axis(&self, axis: isize, op: &str) -> usize {
+        let rank = self.rank() as isize;
+        let a = if axis < 0 { axis + rank } else { axis };
+        assert!(
+            (0..rank).contains(&a),
+            "{op}: axis {axis} is out of range for shape {self:?} (rank {rank})"
+        );
+        a as usize
+    }
+}
+
+/// Dimension `k` counted from the right (0 = last), or 1 past the left edge.
+fn dim_from_right(dims: &[usize], k: usize) -> usize {
+    if k < dims.len() {
+        dims[dims.len() - 1 - k]
+    } else {
+        1
+    }
+}
+
+impl Index<usize> for Shape {
+    type Output = usize;
+    fn index(&self, i: usize) -> &usize {
+        &self.0[i]
+    }
+}
+
+impl fmt::Debug for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+impl From<&[usize]> for Shape {
+    fn from(d: &[usize]) -> Self {
+        Shape::new(d)
+    }
+}
+
+impl<const N: usize> From<[usize; N]> for Shape {
+    fn from(d: [usize; N]) -> Self {
+        Shape::new(&d)
+    }
+}
+
+impl<const N: usize> From<&[usize; N]> for Shape {
+    fn from(d: &[usize; N]) -> Self {
+        Shape::new(d)
+    }
+}
+
+impl From<Vec<usize>> for Shape {
+    fn from(d: Vec<usize>) -> Self {
+        Shape(SmallVec::from_vec(d))
+    }
+}
+
+impl From<&Shape> for Shape {
+    fn from(s: &Shape) -> Self {
+        s.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcast_follows_numpy() {
+        let a = Shape::new(&[8, 1, 6, 1]);
+        let b = Shape::new(&[7, 1, 5]);
+        assert_eq!(a.broadcast(&b, "t").unwrap().dims(), &[8, 7, 6, 5]);
+        assert_eq!(Shape::scalar().broadcast(&b, "t").unwrap(), b);
+        let err = Shape::new(&[2, 3]).broadcast(&Shape::new(&[4]), "add").unwrap_err();
+        assert_eq!(err.to_string(), "add: shapes [2, 3] and [4] cannot be broadcast together");
+    }
+
+    #[test]
+    fn strides_are_row_major() {
+        assert_eq!(Shape::new(&[2, 3, 4]).contiguous_strides().as_slice(), &[12, 4, 1]);
+        assert_eq!(Shape::scalar().numel(), 1);
+        assert_eq!(Shape::new(&[3, 0]).numel(), 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "sum: axis 2 is out of range for shape [2, 3] (rank 2)")]
+    fn bad_axis_panics() {
+        let _ = Shape::new(&[2, 3]).axis(2, "sum");
+    }
+}

@@ -1,0 +1,358 @@
+//! [`Tensor`]: shared storage plus a [`Layout`]; constructors and accessors.
+
+use std::sync::Arc;
+
+use crate::error::TensorError;
+use crate::float::Float;
+use crate::kernels::strided;
+use crate::layout::Layout;
+use crate::shape::Shape;
+
+/// An n-dimensional array of `f32` or `f64`.
+///
+/// Storage is shared (`Arc`), so `clone`, `transpose`, `reshape` of contiguous
+/// data, broadcast views and row slices copy nothing; a write to a shared
+/// tensor copies first (copy-on-write).
+///
+/// ```
+/// use strata_tensor::Tensor;
+/// let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], [2, 2]).unwrap();
+/// let b = a.t();                       // a view: no copy
+/// assert_eq!(a.matmul(&b).to_vec(), vec![5.0, 11.0, 11.0, 25.0]);
+/// ```
+#[derive(Clone)]
+pub struct Tensor<T> {
+    pub(crate) data: Arc<Vec<T>>,
+    pub(crate) layout: Layout,
+}
+
+impl<T: Float> Tensor<T> {
+    /// A contiguous tensor that takes ownership of `data` (row-major).
+    pub(crate) fn from_parts(data: Vec<T>, shape: Shape) -> Self {
+        debug_assert_eq!(data.len(), shape.numel());
+        Tensor { data: Arc::new(data), layout: Layout::contiguous(shape) }
+    }
+
+    /// A view with another layout over the same storage.
+    pub(crate) fn with_layout(&self, layout: Layout) -> Self {
+        Tensor { data: Arc::clone(&self.data), layout }
+    }
+
+    /// A tensor from row-major values.
+    ///
+    /// # Errors
+    /// [`TensorError::Length`] if `data.len()` is not the shape's element count.
+    ///
+    /// ```
+    /// use strata_tensor::Tensor;
+    /// assert!(Tensor::from_vec(vec![1.0f64; 6], [2, 3]).is_ok());
+    /// let err = Tensor::from_vec(vec![1.0f64; 5], [2, 3]).unwrap_err();
+    /// assert_eq!(err.to_string(), "from_vec: 5 values cannot fill shape [2, 3] (6 elements)");
+    /// ```
+    pub fn from_vec(data: Vec<T>, shape: impl Into<Shape>) -> Result<Self, TensorError> {
+        let shape = shape.into();
+        if data.len() != shape.numel() {
+            return Err(TensorError::Length { op: "from_vec", len: data.len(), shape });
+        }
+        Ok(Self::from_parts(data, shape))
+    }
+
+    /// A tensor from a slice of values (copied).
+    ///
+    /// # Errors
+    /// [`TensorError::Length`] if the length does not match the shape.
+    pub fn from_slice(data: &[T], shape: impl Into<Shape>) -> Result<Self, TensorError> {
+        Self::from_vec(data.to_vec(), shape)
+    }
+
+    /// A 0-dimensional tensor holding one value.
+    #[must_use]
+    pub fn scalar(value: T) -> Self {
+        Self::from_parts(vec![value], Shape::scalar())
+    }
+
+    /// Every element set to `value`.
+    #[must_use]
+    pub fn full(shape: impl Into<Shape>, value: T) -> Self {
+        let shape = shape.into();
+        Self::from_parts(vec![value; shape.numel()], shape)
+    }
+
+    /// All zeros.
+    #[must_use]
+    pub fn zeros(shape: impl Into<Shape>) -> Self {
+        Self::full(shape, T::zero())
+    }
+
+    /// All ones.
+    #[must_use]
+    pub fn ones(shape: impl Into<Shape>) -> Self {
+        Self::full(shape, T::one())
+    }
+
+    /// Zeros with the shape of `other`.
+    #[must_use]
+    pub fn zeros_like(other: &Tensor<T>) -> Self {
+        Self::zeros(other.shape().clone())
+    }
+
+    /// Ones with the shape of `other`.
+    #[must_use]
+    pub fn ones_like(other: &Tensor<T>) -> Self {
+        Self::ones(other.shape().clone())
+    }
+
+    /// Element `[i, j, ...]` is `f(&[i, j, ...])`, filled in row-major order.
+    ///
+    /// ```
+    /// use strata_tensor::Tensor;
+    /// let t = Tensor::<f32>::from_fn([2, 3], |ix| (10 * ix[0] + ix[1]) as f32);
+    /// assert_eq!(t.to_vec(), vec![0.0, 1.0, 2.0, 10.0, 11.0, 12.0]);
+    /// ```
+    #[must_use]
+    pub fn from_fn(shape: impl Into<Shape>, mut f: impl FnMut(&[usize]) -> T) -> Self {
+        let shape = shape.into();
+        let n = shape.numel();
+        let mut data = Vec::with_capacity(n);
+        let mut idx = vec![0usize; shape.rank()];
+        for _ in 0..n {
+            data.push(f(&idx));
+            for d in (0..idx.len()).rev() {
+                idx[d] += 1;
+                if idx[d] < shape[d] {
+                    break;
+                }
+                idx[d] = 0;
+            }
+        }
+        Self::from_parts(data, shape)
+    }
+
+    /// The `n × n` identity matrix.
+    #[must_use]
+    pub fn eye(n: usize) -> Self {
+        Self::from_fn([n, n], |ix| if ix[0] == ix[1] { T::one() } else { T::zero() })
+    }
+
+    /// `start, start + step, ...` up to but excluding `end`, as a 1-D tensor.
+    ///
+    /// # Panics
+    /// If `step` is zero or not finite.
+    #[must_use]
+    #[track_caller]
+    pub fn arange(start: T, end: T, step: T) -> Self {
+        assert!(step != T::zero() && step.is_finite(), "arange: step must be finite and non-zero, got {step}");
+        let n = ((end - start) / step).ceil().to_usize().unwrap_or(0);
+        let data: Vec<T> = (0..n).map(|i| start + step * T::from_usize(i).expect("usize fits float")).collect();
+        Self::from_parts(data, Shape::new(&[n]))
+    }
+
+    /// The shape.
+    #[must_use]
+    pub fn shape(&self) -> &Shape {
+        &self.layout.shape
+    }
+
+    /// The dimensions as a slice (shorthand for `shape().dims()`).
+    #[must_use]
+    pub fn dims(&self) -> &[usize] {
+        self.layout.shape.dims()
+    }
+
+    /// Number of dimensions.
+    #[must_use]
+    pub fn rank(&self) -> usize {
+        self.layout.shape.rank()
+    }
+
+    /// Number of elements.
+    #[must_use]
+    pub fn numel(&self) -> usize {
+        self.layout.shape.numel()
+    }
+
+    /// The layout (shape, strides, offset).
+    #[must_use]
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The strides, in elements.
+    #[must_use]
+    pub fn strides(&self) -> &[usize] {
+        &self.layout.strides
+    }
+
+    /// True if the elements are row-major with no gaps.
+    #[must_use]
+    pub fn is_contiguous(&self) -> bool {
+        self.layout.is_contiguous()
+    }
+
+    /// True if both tensors view the same storage (a view, not a copy).
+    #[must_use]
+    pub fn shares_storage(&self, other: &Tensor<T>) -> bool {
+        Arc::ptr_eq(&self.data, &other.data)
+    }
+
+    /// The elements as a slice, if the tensor is contiguous.
+    #[must_use]
+    pub fn as_slice(&self) -> Option<&[T]> {
+        self.is_contiguous()
+            .then(|| &self.data[self.layout.offset..self.layout.offset + self.numel()])
+    }
+
+    /// The elements in row-major order, as a new `Vec`.
+    #[must_use]
+    pub fn to_vec(&self) -> Vec<T> {
+        match self.as_slice() {
+            Some(s) => s.to_vec(),
+            None => strided::map(&self.data, &self.layout, |x| x),
+        }
+    }
+
+    /// This tensor with contiguous row-major storage: itself (no copy) if it
+    /// already is, else a copy.
+    #[must_use]
+    pub fn contiguous(&self) -> Tensor<T> {
+        if self.is_contiguous() {
+            self.clone()
+        } else {
+            Self::from_parts(strided::map(&self.data, &self.layout, |x| x), self.shape().clone())
+        }
+    }
+
+    /// Mutable access to the elements, row-major. Copies first if the storage
+    /// is shared with another tensor or the view is not contiguous over all of it.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        let whole = self.is_contiguous() && self.layout.offset == 0 && self.data.len() == self.numel();
+        if !whole {
+            *self = Self::from_parts(self.to_vec(), self.shape().clone());
+        }
+        Arc::make_mut(&mut self.data).as_mut_slice()
+    }
+
+    /// Consumes the tensor and returns its row-major values, without a copy
+    /// when the storage is not shared.
+    #[must_use]
+    pub fn into_vec(self) -> Vec<T> {
+        let whole = self.is_contiguous() && self.layout.offset == 0 && self.data.len() == self.numel();
+        if whole {
+            Arc::try_unwrap(self.data).unwrap_or_else(|arc| arc.as_ref().clone())
+        } else {
+            self.to_vec()
+        }
+    }
+
+    /// The element at a multi-index.
+    ///
+    /// # Panics
+    /// If the index has the wrong rank or is out of bounds.
+    #[must_use]
+    #[track_caller]
+    pub fn get(&self, index: &[usize]) -> T {
+        assert!(
+            index.len() == self.rank() && index.iter().zip(self.dims()).all(|(i, d)| i < d),
+            "get: index {index:?} is out of bounds for shape {:?}",
+            self.shape()
+        );
+        self.data[self.layout.position(index)]
+    }
+
+    /// Sets the element at a multi-index (copy-on-write).
+    ///
+    /// # Panics
+    /// If the index has the wrong rank or is out of bounds.
+    #[track_caller]
+    pub fn set(&mut self, index: &[usize], value: T) {
+        assert!(
+            index.len() == self.rank() && index.iter().zip(self.dims()).all(|(i, d)| i < d),
+            "set: index {index:?} is out of bounds for shape {:?}",
+            self.shape()
+        );
+        let pos: usize = index.iter().zip(self.shape().contiguous_strides().iter()).map(|(i, s)| i * s).sum();
+        self.as_mut_slice()[pos] = value;
+    }
+
+    /// The single value of a one-element tensor.
+    ///
+    /// # Panics
+    /// If the tensor does not have exactly one element.
+    #[must_use]
+    #[track_caller]
+    pub fn item(&self) -> T {
+        assert!(self.numel() == 1, "item: tensor of shape {:?} has {} elements, not 1", self.shape(), self.numel());
+        self.data[self.layout.offset]
+    }
+
+    /// Converts every element to another float type.
+    #[must_use]
+    pub fn cast<U: Float>(&self) -> Tensor<U> {
+        Tensor::from_parts(strided::map(&self.data, &self.layout, |x| U::of(x.as_f64())), self.shape().clone())
+    }
+
+    /// True if shapes are equal and every pair of elements is within
+    /// `atol + rtol * |other|` (NaNs are never close).
+    #[must_use]
+    pub fn allclose(&self, other: &Tensor<T>, rtol: T, atol: T) -> bool {
+        self.shape() == other.shape()
+            && self.to_vec().iter().zip(other.to_vec()).all(|(&a, b)| (a - b).abs() <= atol + rtol * b.abs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constructors() {
+        assert_eq!(Tensor::<f32>::zeros([2, 2]).to_vec(), vec![0.0; 4]);
+        assert_eq!(Tensor::<f64>::eye(2).to_vec(), vec![1.0, 0.0, 0.0, 1.0]);
+        assert_eq!(Tensor::<f32>::arange(0.0, 1.0, 0.25).to_vec(), vec![0.0, 0.25, 0.5, 0.75]);
+        assert_eq!(Tensor::<f32>::arange(3.0, 0.0, -1.0).to_vec(), vec![3.0, 2.0, 1.0]);
+        assert_eq!(Tensor::<f32>::arange(0.0, -1.0, 1.0).numel(), 0);
+        assert_eq!(Tensor::scalar(3.0f32).item(), 3.0);
+        assert_eq!(Tensor::<f32>::zeros([3, 0]).numel(), 0);
+    }
+
+    #[test]
+    fn from_vec_rejects_wrong_length() {
+        let err = Tensor::from_vec(vec![0.0f32; 3], [2, 2]).unwrap_err();
+        assert!(matches!(err, TensorError::Length { len: 3, .. }));
+        assert_eq!(err.to_string(), "from_vec: 3 values cannot fill shape [2, 2] (4 elements)");
+        assert!(Tensor::from_slice(&[1.0f64], [1, 2]).is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "arange: step must be finite and non-zero")]
+    fn arange_zero_step_panics() {
+        let _ = Tensor::<f32>::arange(0.0, 1.0, 0.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "get: index [2, 0] is out of bounds for shape [2, 2]")]
+    fn get_out_of_bounds_panics() {
+        let _ = Tensor::<f32>::zeros([2, 2]).get(&[2, 0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "item: tensor of shape [2] has 2 elements, not 1")]
+    fn item_needs_one_element() {
+        let _ = Tensor::<f32>::zeros([2]).item();
+    }
+
+    #[test]
+    fn copy_on_write_leaves_views_alone() {
+        let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], [2, 2]).unwrap();
+        let mut b = a.clone();
+        assert!(a.shares_storage(&b));
+        b.set(&[0, 1], 9.0);
+        assert!(!a.shares_storage(&b));
+        assert_eq!(a.to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(b.to_vec(), vec![1.0, 9.0, 3.0, 4.0]);
+        let mut owned = Tensor::from_vec(vec![1.0f32, 2.0], [2]).unwrap();
+        let before = owned.data.as_ptr();
+        owned.as_mut_slice()[0] = 5.0;
+        assert_eq!(before, owned.data.as_ptr(), "unshared storage is written in place");
+    }
+}
