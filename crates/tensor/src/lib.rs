@@ -22,7 +22,7 @@
 //! take outside data (`from_vec`, `try_reshape`) always return a `Result`.
 //!
 //! ## Threads and determinism
-//! Ops on tensors of at least 32K elements, and products of at least 96³
+//! Ops on tensors of at least 128K elements, and products of at least 96³
 //! multiply-adds, run on rayon's pool. Work is split into fixed-size pieces,
 //! never by thread count, so results are bit-identical on any number of threads.
 #![deny(missing_docs)]

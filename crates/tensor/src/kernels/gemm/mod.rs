@@ -1,11 +1,13 @@
 //! General matrix multiply, C ← A·B, after the BLIS design.
 //!
 //! The loops (labelled as in BLIS and `matrixmultiply`):
-//! - LOOP 5 walks the columns of C in panels of `nc`;
-//! - LOOP 4 walks the shared dimension in slices of `kc` and packs the
-//!   `kc × nc` panel of B into `NR`-wide strips (it stays in L2);
-//! - LOOP 3 walks the rows of C in strips of `MR`, in parallel with rayon: each
-//!   task packs its `MR × kc` strip of A (it stays in L1);
+//! - LOOP 4 walks the shared dimension in slices of `kc`; A's `m × kc` panel
+//!   is packed into `MR`-tall strips once per slice (by the task that owns
+//!   the strip), not once per panel of B;
+//! - LOOP 5 walks the columns of C in panels of `nc` and packs the `kc × nc`
+//!   panel of B into `NR`-wide strips (it stays in L2);
+//! - LOOP 3 walks the rows of C in strips of `MR`, in parallel with rayon (the
+//!   task's `MR × kc` strip of A stays in L1);
 //! - LOOP 2 walks the packed B strips, and LOOP 1 is the register-tiled
 //!   micro-kernel, an `MR × NR` block of C held in SIMD registers.
 //!
@@ -125,35 +127,59 @@ pub(crate) fn gemm_with<T: Float>(
     if m * n * k < SMALL {
         return small(m, n, k, a, b, c);
     }
-    let parallel = m * n * k >= PARALLEL && m > kern.mr;
+    let parallel = m * n * k >= PARALLEL && m > kern.mr && rayon::current_num_threads() > 1;
+    if parallel && rayon::current_thread_index().is_none() {
+        // Enter the pool once: every parallel loop started from outside it
+        // pays a cross-thread wake-up, and a blocked product has several.
+        return rayon::scope(|_| blocked(kern, m, n, k, a, b, c, true));
+    }
+    blocked(kern, m, n, k, a, b, c, parallel);
+}
+
+/// The blocked loops (see the module docs).
+#[allow(clippy::too_many_arguments)]
+fn blocked<T: Float>(
+    kern: GemmKernel<T>,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    c: &mut [T],
+    parallel: bool,
+) {
     let (mr, nr) = (kern.mr, kern.nr);
-    let mut bpack = pack::AlignedBuf::<T>::new(kern.kc * kern.nc.div_ceil(nr) * nr);
-    // LOOP 5: panels of nc columns of C.
-    for jc in (0..n).step_by(kern.nc) {
-        let nc = kern.nc.min(n - jc);
-        // LOOP 4: slices of kc along the shared dimension.
-        for pc in (0..k).step_by(kern.kc) {
-            let kc = kern.kc.min(k - pc);
+    let strips = m.div_ceil(mr);
+    let mut apack = pack::AlignedBuf::<T>::new(strips * mr * kern.kc.min(k));
+    let mut bpack = pack::AlignedBuf::<T>::new(kern.kc.min(k) * kern.nc.min(n).div_ceil(nr) * nr);
+    // LOOP 4: slices of kc along the shared dimension. Each task packs its
+    // strip of A's m × kc panel on the first panel of B and reuses it after.
+    for pc in (0..k).step_by(kern.kc) {
+        let kc = kern.kc.min(k - pc);
+        let ap = &mut apack.as_mut_slice()[..strips * mr * kc];
+        // LOOP 5: panels of nc columns of C; each packed B panel stays in L2.
+        for jc in (0..n).step_by(kern.nc) {
+            let nc = kern.nc.min(n - jc);
             let bp = &mut bpack.as_mut_slice()[..kc * nc.div_ceil(nr) * nr];
             pack::pack_b(bp, b, pc, kc, jc, nc, nr, parallel);
             let bp: &[T] = bp;
-            let strip = |(s, rows): (usize, &mut [T])| {
-                let mut apack = pack::AlignedBuf::<T>::new(kc * mr);
-                let row0 = s * mr;
+            let strip = |(s, (rows, astrip)): (usize, (&mut [T], &mut [T]))| {
+                if jc == 0 {
+                    pack::pack_a(astrip, a, s * mr, m, pc, kc, mr);
+                }
                 let mrows = rows.len() / n;
-                pack::pack_a(apack.as_mut_slice(), a, row0, mrows, pc, kc, mr);
                 // LOOP 2 + LOOP 1: every packed B strip against this A strip.
                 for (t, bstrip) in bp.chunks_exact(kc * nr).enumerate() {
                     let col = jc + t * nr;
                     let ncols = nr.min(jc + nc - col);
-                    tile(kern, kc, apack.as_slice(), bstrip, &mut rows[col..], n, mrows, ncols, pc > 0);
+                    tile(kern, kc, astrip, bstrip, &mut rows[col..], n, mrows, ncols, pc > 0);
                 }
             };
             // LOOP 3: strips of mr rows of C, one rayon task each.
             if parallel {
-                c.par_chunks_mut(mr * n).enumerate().for_each(strip);
+                c.par_chunks_mut(mr * n).zip(ap.par_chunks_mut(kc * mr)).enumerate().for_each(strip);
             } else {
-                c.chunks_mut(mr * n).enumerate().for_each(strip);
+                c.chunks_mut(mr * n).zip(ap.chunks_mut(kc * mr)).enumerate().for_each(strip);
             }
         }
     }

@@ -21,31 +21,37 @@ impl<T: Float> AlignedBuf<T> {
         let start = buf.as_ptr().align_offset(64).min(pad);
         AlignedBuf { buf, start, len }
     }
-    pub(crate) fn as_slice(&self) -> &[T] {
-        &self.buf[self.start..self.start + self.len]
-    }
     pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
         &mut self.buf[self.start..self.start + self.len]
     }
 }
 
-/// Packs rows `row0 .. row0+mrows`, columns `pc .. pc+kc` of A as one strip:
-/// `dst[p*mr + i] = A[row0+i, pc+p]`, rows past `mrows` zero.
-pub(crate) fn pack_a<T: Float>(dst: &mut [T], a: MatRef<'_, T>, row0: usize, mrows: usize, pc: usize, kc: usize, mr: usize) {
-    debug_assert!(dst.len() >= kc * mr && mrows <= mr);
+/// Packs rows `row0 .. row0+MR` (those below `m`), columns `pc .. pc+kc` of A
+/// as one strip: `dst[p*mr + i] = A[row0+i, pc+p]`, rows past `m` zero.
+pub(crate) fn pack_a<T: Float>(strip: &mut [T], a: MatRef<'_, T>, row0: usize, m: usize, pc: usize, kc: usize, mr: usize) {
+    let mrows = mr.min(m - row0);
     if mrows < mr {
-        dst[..kc * mr].fill(T::zero());
+        strip.fill(T::zero());
     }
-    for i in 0..mrows {
-        let base = a.offset + (row0 + i) * a.rs + pc * a.cs;
-        if a.cs == 1 {
-            let src = &a.data[base..base + kc];
-            for (p, &v) in src.iter().enumerate() {
-                dst[p * mr + i] = v;
+    if a.cs == 1 {
+        // Row-major A: walk the strip's rows in lock-step so the writes are
+        // contiguous and each row is read as one sequential stream.
+        let rows: Vec<&[T]> = (0..mrows)
+            .map(|i| {
+                let base = a.offset + (row0 + i) * a.rs + pc;
+                &a.data[base..base + kc]
+            })
+            .collect();
+        for (p, out) in strip.chunks_exact_mut(mr).enumerate() {
+            for (d, row) in out.iter_mut().zip(&rows) {
+                *d = row[p];
             }
-        } else {
-            for p in 0..kc {
-                dst[p * mr + i] = a.data[base + p * a.cs];
+        }
+    } else {
+        for p in 0..kc {
+            let base = a.offset + row0 * a.rs + (pc + p) * a.cs;
+            for (i, d) in strip[p * mr..p * mr + mrows].iter_mut().enumerate() {
+                *d = a.data[base + i * a.rs];
             }
         }
     }

@@ -26,6 +26,15 @@ macro_rules! simd_kernel {
             // the caller guarantees: a[p*MR + i] for p < kc, i < MR; b[p*NR + v*L
             // .. +L] for v < NV; c[i*ldc + v*L .. +L] for i < MR.
             unsafe {
+                // Fetch the C tile now so the read-modify-write at the end does
+                // not wait on it (its rows are ldc apart and often alias in L1).
+                if accumulate {
+                    for i in 0..MR {
+                        for v in 0..NV {
+                            _mm_prefetch::<_MM_HINT_T0>(c.add(i * ldc + v * L) as *const i8);
+                        }
+                    }
+                }
                 let mut acc = [[$zero(); NV]; MR];
                 let (mut ap, mut bp) = (a, b);
                 for _ in 0..kc {
