@@ -15,7 +15,10 @@ fn main() {
     let a = Tensor::<f32>::rand_uniform([n, n], -1.0, 1.0, &mut rng);
     let b = Tensor::<f32>::rand_uniform([n, n], -1.0, 1.0, &mut rng);
     let _ = a.matmul(&b); // warm-up: page in, spin up the thread pool
-    let reps = std::env::var("MATMUL_REPS").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| (2_000_000_000 / (2 * n * n * n)).clamp(3, 200));
+    let reps = std::env::var("MATMUL_REPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| (2_000_000_000 / (2 * n * n * n)).clamp(3, 200));
     let start = Instant::now();
     for _ in 0..reps {
         std::hint::black_box(a.matmul(&b));

@@ -24,10 +24,7 @@ fn bench(c: &mut Criterion) {
     let threads = threads();
     // SAFETY: set before any other thread of this process reads the environment.
     unsafe { std::env::set_var("MATMUL_NUM_THREADS", threads.to_string()) };
-    eprintln!(
-        "strata kernel: {}, threads: {threads}",
-        Tensor::<f32>::matmul_kernel_name()
-    );
+    eprintln!("strata kernel: {}, threads: {threads}", Tensor::<f32>::matmul_kernel_name());
     let sizes: Vec<usize> = std::env::var("MATMUL_SIZES")
         .ok()
         .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
@@ -48,8 +45,20 @@ fn bench(c: &mut Criterion) {
                 // SAFETY: a, b, out hold n*n f32 each, row-major with the given strides.
                 unsafe {
                     matrixmultiply::sgemm(
-                        n, n, n, 1.0, a.as_ptr(), n as isize, 1, b.as_ptr(), n as isize, 1, 0.0,
-                        out.as_mut_ptr(), n as isize, 1,
+                        n,
+                        n,
+                        n,
+                        1.0,
+                        a.as_ptr(),
+                        n as isize,
+                        1,
+                        b.as_ptr(),
+                        n as isize,
+                        1,
+                        0.0,
+                        out.as_mut_ptr(),
+                        n as isize,
+                        1,
                     );
                 }
                 black_box(&out);
@@ -60,8 +69,24 @@ fn bench(c: &mut Criterion) {
                 // SAFETY: as above; gemm takes (column stride, row stride) pairs.
                 unsafe {
                     gemm::gemm(
-                        n, n, n, out.as_mut_ptr(), 1, n as isize, false, a.as_ptr(), 1, n as isize,
-                        b.as_ptr(), 1, n as isize, 0.0f32, 1.0f32, false, false, false,
+                        n,
+                        n,
+                        n,
+                        out.as_mut_ptr(),
+                        1,
+                        n as isize,
+                        false,
+                        a.as_ptr(),
+                        1,
+                        n as isize,
+                        b.as_ptr(),
+                        1,
+                        n as isize,
+                        0.0f32,
+                        1.0f32,
+                        false,
+                        false,
+                        false,
                         if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None },
                     );
                 }

@@ -38,7 +38,8 @@ impl<T: Float> fmt::Display for Tensor<T> {
             write!(f, "{}", fmt_one(values[0]))?;
         } else {
             let strides = self.shape().contiguous_strides();
-            let ctx = Ctx { values: &values, dims: self.dims(), strides: &strides, width, summarise, fmt_one: &fmt_one };
+            let ctx =
+                Ctx { values: &values, dims: self.dims(), strides: &strides, width, summarise, fmt_one: &fmt_one };
             ctx.write(f, 0, 0)?;
         }
         write!(f, ", shape={:?}, dtype={})", self.shape(), T::DTYPE)

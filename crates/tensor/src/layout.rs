@@ -73,11 +73,7 @@ impl Layout {
         let lead = rank - self.shape.rank();
         let mut strides: Strides = SmallVec::from_elem(0, rank);
         for i in 0..self.shape.rank() {
-            strides[lead + i] = if self.shape[i] == 1 && target[lead + i] != 1 {
-                0
-            } else {
-                self.strides[i]
-            };
+            strides[lead + i] = if self.shape[i] == 1 && target[lead + i] != 1 { 0 } else { self.strides[i] };
         }
         Layout { shape: target.clone(), strides, offset: self.offset }
     }

@@ -70,13 +70,7 @@ impl Shape {
                 (a, b) if a == b => a,
                 (1, b) => b,
                 (a, 1) => a,
-                _ => {
-                    return Err(TensorError::Broadcast {
-                        op,
-                        lhs: self.clone(),
-                        rhs: other.clone(),
-                    })
-                }
+                _ => return Err(TensorError::Broadcast { op, lhs: self.clone(), rhs: other.clone() }),
             };
         }
         Ok(Shape(out))
@@ -91,10 +85,7 @@ impl Shape {
     pub fn axis(&self, axis: isize, op: &str) -> usize {
         let rank = self.rank() as isize;
         let a = if axis < 0 { axis + rank } else { axis };
-        assert!(
-            (0..rank).contains(&a),
-            "{op}: axis {axis} is out of range for shape {self:?} (rank {rank})"
-        );
+        assert!((0..rank).contains(&a), "{op}: axis {axis} is out of range for shape {self:?} (rank {rank})");
         a as usize
     }
 }

@@ -198,8 +198,7 @@ impl<T: Float> Tensor<T> {
     /// The elements as a slice, if the tensor is contiguous.
     #[must_use]
     pub fn as_slice(&self) -> Option<&[T]> {
-        self.is_contiguous()
-            .then(|| &self.data[self.layout.offset..self.layout.offset + self.numel()])
+        self.is_contiguous().then(|| &self.data[self.layout.offset..self.layout.offset + self.numel()])
     }
 
     /// The elements in row-major order, as a new `Vec`.

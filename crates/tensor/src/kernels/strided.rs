@@ -92,13 +92,7 @@ where
 }
 
 /// `f(a, b)` for every element of two views that have the same (broadcast) shape.
-pub(crate) fn zip<T, U>(
-    a: &[T],
-    la: &Layout,
-    b: &[T],
-    lb: &Layout,
-    f: impl Fn(T, T) -> U + Sync + Send,
-) -> Vec<U>
+pub(crate) fn zip<T, U>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) -> U + Sync + Send) -> Vec<U>
 where
     T: Copy + Send + Sync,
     U: Copy + Default + Send + Sync,
@@ -109,11 +103,7 @@ where
         let (sa, sb) = (&a[la.offset..la.offset + n], &b[lb.offset..lb.offset + n]);
         if n >= PAR_THRESHOLD {
             let mut out = Vec::with_capacity(n);
-            sa.par_iter()
-                .with_min_len(CHUNK)
-                .zip(sb.par_iter())
-                .map(|(&x, &y)| f(x, y))
-                .collect_into_vec(&mut out);
+            sa.par_iter().with_min_len(CHUNK).zip(sb.par_iter()).map(|(&x, &y)| f(x, y)).collect_into_vec(&mut out);
             return out;
         }
         return sa.iter().zip(sb).map(|(&x, &y)| f(x, y)).collect();
@@ -124,10 +114,7 @@ where
     drive(&mut out, &dims, [&s1, &s2], [la.offset, lb.offset], |o, [p, q]| {
         let len = o.len();
         match (i1, i2) {
-            (1, 1) => o
-                .iter_mut()
-                .zip(a[p..p + len].iter().zip(&b[q..q + len]))
-                .for_each(|(y, (&x, &z))| *y = f(x, z)),
+            (1, 1) => o.iter_mut().zip(a[p..p + len].iter().zip(&b[q..q + len])).for_each(|(y, (&x, &z))| *y = f(x, z)),
             (1, 0) => {
                 let z = b[q];
                 o.iter_mut().zip(&a[p..p + len]).for_each(|(y, &x)| *y = f(x, z));

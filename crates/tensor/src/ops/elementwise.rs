@@ -211,7 +211,15 @@ impl<T: Float> Tensor<T> {
     /// Every element clamped to `[lo, hi]` (NaN stays NaN).
     #[must_use]
     pub fn clamp(&self, lo: T, hi: T) -> Tensor<T> {
-        self.map(|x| if x < lo { lo } else if x > hi { hi } else { x })
+        self.map(|x| {
+            if x < lo {
+                lo
+            } else if x > hi {
+                hi
+            } else {
+                x
+            }
+        })
     }
 
     /// 1 where the element is greater than `s`, else 0.

@@ -51,8 +51,8 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn permute(&self, perm: &[usize]) -> Tensor<T> {
         let mut seen = vec![false; self.rank()];
-        let ok = perm.len() == self.rank()
-            && perm.iter().all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
+        let ok =
+            perm.len() == self.rank() && perm.iter().all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
         assert!(ok, "permute: {perm:?} is not a permutation of the axes of shape {:?}", self.shape());
         self.with_layout(self.layout.permute(perm))
     }
@@ -185,10 +185,9 @@ impl<T: Float> Tensor<T> {
     /// [`TensorError::Mismatch`] if ranks or the other dimensions differ,
     /// [`TensorError::Invalid`] if `tensors` is empty or the axis is out of range.
     pub fn try_concat(tensors: &[&Tensor<T>], axis: isize) -> Result<Tensor<T>, TensorError> {
-        let first = tensors.first().ok_or_else(|| TensorError::Invalid {
-            op: "concat",
-            reason: "no tensors to concatenate".into(),
-        })?;
+        let first = tensors
+            .first()
+            .ok_or_else(|| TensorError::Invalid { op: "concat", reason: "no tensors to concatenate".into() })?;
         let rank = first.rank() as isize;
         let ax = if axis < 0 { axis + rank } else { axis };
         if !(0..rank).contains(&ax) {

@@ -28,7 +28,15 @@ impl<T: Float> AlignedBuf<T> {
 
 /// Packs rows `row0 .. row0+MR` (those below `m`), columns `pc .. pc+kc` of A
 /// as one strip: `dst[p*mr + i] = A[row0+i, pc+p]`, rows past `m` zero.
-pub(crate) fn pack_a<T: Float>(strip: &mut [T], a: MatRef<'_, T>, row0: usize, m: usize, pc: usize, kc: usize, mr: usize) {
+pub(crate) fn pack_a<T: Float>(
+    strip: &mut [T],
+    a: MatRef<'_, T>,
+    row0: usize,
+    m: usize,
+    pc: usize,
+    kc: usize,
+    mr: usize,
+) {
     let mrows = mr.min(m - row0);
     if mrows < mr {
         strip.fill(T::zero());

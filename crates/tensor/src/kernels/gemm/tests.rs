@@ -28,8 +28,16 @@ fn check_all_kernels(m: usize, n: usize, k: usize, a_trans: bool, b_trans: bool,
     let av = exact_values(m * k + 3, seed);
     let bv = exact_values(k * n + 5, seed + 1);
     // Row-major or column-major (transposed) storage, offset by a few elements.
-    let a = if a_trans { MatRef { data: &av, offset: 3, rs: 1, cs: m } } else { MatRef { data: &av, offset: 3, rs: k, cs: 1 } };
-    let b = if b_trans { MatRef { data: &bv, offset: 5, rs: 1, cs: k } } else { MatRef { data: &bv, offset: 5, rs: n, cs: 1 } };
+    let a = if a_trans {
+        MatRef { data: &av, offset: 3, rs: 1, cs: m }
+    } else {
+        MatRef { data: &av, offset: 3, rs: k, cs: 1 }
+    };
+    let b = if b_trans {
+        MatRef { data: &bv, offset: 5, rs: 1, cs: k }
+    } else {
+        MatRef { data: &bv, offset: 5, rs: n, cs: 1 }
+    };
     let want = reference(m, n, k, &a, &b);
 
     for kern in f64::gemm_kernels() {
@@ -37,7 +45,8 @@ fn check_all_kernels(m: usize, n: usize, k: usize, a_trans: bool, b_trans: bool,
         gemm_with(kern, m, n, k, a, b, &mut c);
         assert_eq!(c, want, "f64 kernel {} m={m} n={n} k={k} at={a_trans} bt={b_trans}", kern.name);
     }
-    let (af, bf): (Vec<f32>, Vec<f32>) = (av.iter().map(|&x| x as f32).collect(), bv.iter().map(|&x| x as f32).collect());
+    let (af, bf): (Vec<f32>, Vec<f32>) =
+        (av.iter().map(|&x| x as f32).collect(), bv.iter().map(|&x| x as f32).collect());
     let (a32, b32) = (MatRef { data: &af, ..unsafe_free_cast(a) }, MatRef { data: &bf, ..unsafe_free_cast(b) });
     for kern in f32::gemm_kernels() {
         let mut c = vec![0.0f32; m * n];
@@ -54,7 +63,18 @@ fn unsafe_free_cast(m: MatRef<'_, f64>) -> MatRef<'static, f32> {
 
 #[test]
 fn edge_and_degenerate_sizes() {
-    for &(m, n, k) in &[(1, 1, 1), (0, 5, 3), (5, 0, 3), (4, 4, 0), (1, 700, 40), (700, 1, 40), (13, 33, 600), (37, 65, 257), (64, 64, 64), (25, 530, 70)] {
+    for &(m, n, k) in &[
+        (1, 1, 1),
+        (0, 5, 3),
+        (5, 0, 3),
+        (4, 4, 0),
+        (1, 700, 40),
+        (700, 1, 40),
+        (13, 33, 600),
+        (37, 65, 257),
+        (64, 64, 64),
+        (25, 530, 70),
+    ] {
         for (at, bt) in [(false, false), (true, false), (false, true), (true, true)] {
             check_all_kernels(m, n, k, at, bt, (m * 31 + n * 7 + k) as u64);
         }
