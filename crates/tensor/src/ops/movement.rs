@@ -179,6 +179,45 @@ impl<T: Float> Tensor<T> {
         self.index_select(0, indices)
     }
 
+    /// A copy of `self` with the entries of `src` added at `indices` along
+    /// `axis` (repeated indices accumulate): the adjoint of
+    /// [`index_select`](Self::index_select), which its gradient needs.
+    ///
+    /// # Panics
+    /// If an index is out of bounds or `src` is not `self`'s shape with
+    /// `indices.len()` entries along `axis`.
+    #[must_use]
+    #[track_caller]
+    pub fn index_add(&self, axis: isize, indices: &[usize], src: &Tensor<T>) -> Tensor<T> {
+        let ax = self.shape().axis(axis, "index_add");
+        let n = self.dims()[ax];
+        let mut expected = self.dims().to_vec();
+        expected[ax] = indices.len();
+        assert!(
+            src.dims() == expected.as_slice(),
+            "index_add: source shape {:?} does not match {:?} with {} entries along axis {ax}",
+            src.shape(),
+            self.shape(),
+            indices.len()
+        );
+        if let Some(&bad) = indices.iter().find(|&&i| i >= n) {
+            panic!("index_add: index {bad} is out of bounds for axis {ax} of shape {:?}", self.shape());
+        }
+        let outer: usize = self.dims()[..ax].iter().product();
+        let inner: usize = self.dims()[ax + 1..].iter().product();
+        let mut out = self.to_vec();
+        let src = src.contiguous();
+        let s = src.as_slice().expect("contiguous");
+        for o in 0..outer {
+            for (j, &i) in indices.iter().enumerate() {
+                let dst = (o * n + i) * inner;
+                let from = (o * indices.len() + j) * inner;
+                out[dst..dst + inner].iter_mut().zip(&s[from..from + inner]).for_each(|(d, &v)| *d += v);
+            }
+        }
+        Tensor::from_parts(out, self.shape().clone())
+    }
+
     /// Tensors joined along an existing `axis`; all other dimensions must agree.
     ///
     /// # Errors
@@ -286,6 +325,8 @@ mod tests {
         let a = t(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], &[3, 2]);
         assert_eq!(a.select_rows(&[2, 0, 2]).to_vec(), vec![4.0, 5.0, 0.0, 1.0, 4.0, 5.0]);
         assert_eq!(a.index_select(1, &[1]).to_vec(), vec![1.0, 3.0, 5.0]);
+        let back = Tensor::<f32>::zeros([3, 2]).index_add(0, &[2, 0, 2], &Tensor::ones([3, 2]));
+        assert_eq!(back.to_vec(), vec![1.0, 1.0, 0.0, 0.0, 2.0, 2.0]);
         let c = Tensor::concat(&[&a, &a.rows(0, 1)], 0);
         assert_eq!(c.dims(), &[4, 2]);
         assert_eq!(Tensor::concat(&[&a, &a], 1).to_vec()[..4], [0.0, 1.0, 0.0, 1.0]);

@@ -1,0 +1,287 @@
+//! Activation functions, each as `f(x)` beside its derivative `df(x, y)`
+//! (given the input and the output, so backward reuses what forward computed).
+//!
+//! All are numerically stable at large |x|: sigmoid, softplus, swish and mish
+//! never overflow to NaN/Inf, because `exp` is only ever taken of `-|x|`.
+
+use strata_tensor::Float;
+
+use crate::special::{erf, sigmoid, softplus};
+
+/// An elementwise activation. Parameters are `f64` so the enum is `Copy` and
+/// independent of the tensor's float type; defaults follow PyTorch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Activation {
+    /// No activation: `x`.
+    Identity,
+    /// `max(x, 0)`; `d = [x > 0]`.
+    Relu,
+    /// `x` if `x > 0`, else `slope·x`; `d = 1` or `slope`. PyTorch's default slope is 0.01.
+    LeakyRelu(f64),
+    /// `x` if `x > 0`, else `α(eˣ − 1)`; `d = 1` or `y + α`.
+    Elu(f64),
+    /// `λ·elu_α(x)` with the self-normalising constants λ ≈ 1.0507, α ≈ 1.6733.
+    Selu,
+    /// `1 / (1 + e⁻ˣ)`; `d = y(1 − y)`.
+    Sigmoid,
+    /// `tanh x`; `d = 1 − y²`.
+    Tanh,
+    /// Swish / SiLU: `x·σ(x)`; `d = σ(x)(1 + x(1 − σ(x)))`.
+    Silu,
+    /// `x·tanh(softplus(x))`; `d = tanh(sp) + x·sech²(sp)·σ(x)`.
+    Mish,
+    /// Exact GELU, `x·Φ(x)`; `d = Φ(x) + x·φ(x)`.
+    Gelu,
+    /// GELU's tanh approximation, `½x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
+    GeluTanh,
+    /// `ln(1 + eˣ)`; `d = σ(x)`.
+    Softplus,
+    /// `clamp(x, min, max)`; `d = [min < x < max]`. PyTorch's default is (−1, 1).
+    Hardtanh(f64, f64),
+}
+
+/// SELU's λ (scale) and α, from Klambauer et al. (2017), as in PyTorch.
+pub const SELU_SCALE: f64 = 1.050_700_987_355_480_5;
+/// SELU's α.
+pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
+
+const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+const GELU_C: f64 = 0.044_715;
+
+impl Activation {
+    /// The leaky ReLU with PyTorch's default slope, 0.01.
+    pub const LEAKY_RELU: Activation = Activation::LeakyRelu(0.01);
+    /// ELU with α = 1.
+    pub const ELU: Activation = Activation::Elu(1.0);
+    /// Hardtanh on (−1, 1).
+    pub const HARDTANH: Activation = Activation::Hardtanh(-1.0, 1.0);
+
+    /// A short lowercase name (`"relu"`, `"leaky_relu"`, ...), as used in
+    /// op names, tables and command-line flags.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Identity => "identity",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu(_) => "leaky_relu",
+            Activation::Elu(_) => "elu",
+            Activation::Selu => "selu",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Silu => "silu",
+            Activation::Mish => "mish",
+            Activation::Gelu => "gelu",
+            Activation::GeluTanh => "gelu_tanh",
+            Activation::Softplus => "softplus",
+            Activation::Hardtanh(..) => "hardtanh",
+        }
+    }
+
+    /// Where the derivative jumps (finite-difference checks must keep away).
+    #[must_use]
+    pub fn kinks(self) -> Vec<f64> {
+        match self {
+            Activation::Relu | Activation::LeakyRelu(_) | Activation::Elu(_) | Activation::Selu => vec![0.0],
+            Activation::Hardtanh(lo, hi) => vec![lo, hi],
+            _ => vec![],
+        }
+    }
+
+    /// `f(x)`.
+    #[inline]
+    #[must_use]
+    pub fn f<T: Float>(self, x: T) -> T {
+        let zero = T::zero();
+        match self {
+            Activation::Identity => x,
+            Activation::Relu => {
+                if x > zero {
+                    x
+                } else {
+                    zero
+                }
+            }
+            Activation::LeakyRelu(s) => {
+                if x > zero {
+                    x
+                } else {
+                    x * T::of(s)
+                }
+            }
+            Activation::Elu(a) => {
+                if x > zero {
+                    x
+                } else {
+                    T::of(a) * x.exp_m1()
+                }
+            }
+            Activation::Selu => T::of(SELU_SCALE) * if x > zero { x } else { T::of(SELU_ALPHA) * x.exp_m1() },
+            Activation::Sigmoid => sigmoid(x),
+            Activation::Tanh => x.tanh(),
+            Activation::Silu => x * sigmoid(x),
+            Activation::Mish => x * softplus(x).tanh(),
+            Activation::Gelu => T::of(0.5) * x * (T::one() + erf(x / T::of(std::f64::consts::SQRT_2))),
+            Activation::GeluTanh => {
+                let u = T::of(SQRT_2_OVER_PI) * (x + T::of(GELU_C) * x * x * x);
+                T::of(0.5) * x * (T::one() + u.tanh())
+            }
+            Activation::Softplus => softplus(x),
+            Activation::Hardtanh(lo, hi) => x.max(T::of(lo)).min(T::of(hi)),
+        }
+    }
+
+    /// `df/dx` at input `x` with output `y = f(x)`.
+    #[inline]
+    #[must_use]
+    pub fn df<T: Float>(self, x: T, y: T) -> T {
+        let (zero, one) = (T::zero(), T::one());
+        match self {
+            Activation::Identity => one,
+            Activation::Relu => {
+                if x > zero {
+                    one
+                } else {
+                    zero
+                }
+            }
+            Activation::LeakyRelu(s) => {
+                if x > zero {
+                    one
+                } else {
+                    T::of(s)
+                }
+            }
+            Activation::Elu(a) => {
+                if x > zero {
+                    one
+                } else {
+                    y + T::of(a)
+                }
+            }
+            Activation::Selu => {
+                if x > zero {
+                    T::of(SELU_SCALE)
+                } else {
+                    y + T::of(SELU_SCALE * SELU_ALPHA)
+                }
+            }
+            Activation::Sigmoid => y * (one - y),
+            Activation::Tanh => one - y * y,
+            Activation::Silu => {
+                let s = sigmoid(x);
+                s * (one + x * (one - s))
+            }
+            Activation::Mish => {
+                let t = softplus(x).tanh();
+                t + x * (one - t * t) * sigmoid(x)
+            }
+            Activation::Gelu => {
+                let cdf = T::of(0.5) * (one + erf(x / T::of(std::f64::consts::SQRT_2)));
+                let pdf = (-(x * x) / T::of(2.0)).exp() / T::of((2.0 * std::f64::consts::PI).sqrt());
+                cdf + x * pdf
+            }
+            Activation::GeluTanh => {
+                let k = T::of(SQRT_2_OVER_PI);
+                let u = k * (x + T::of(GELU_C) * x * x * x);
+                let t = u.tanh();
+                T::of(0.5) * (one + t) + T::of(0.5) * x * (one - t * t) * k * (one + T::of(3.0 * GELU_C) * x * x)
+            }
+            Activation::Softplus => sigmoid(x),
+            Activation::Hardtanh(lo, hi) => {
+                if x > T::of(lo) && x < T::of(hi) {
+                    one
+                } else {
+                    zero
+                }
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Activation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Activation {
+    type Err = String;
+    /// Parses the names [`Activation::name`] gives (plus `swish` for SiLU),
+    /// with default parameters.
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "identity" | "linear" | "none" => Activation::Identity,
+            "relu" => Activation::Relu,
+            "leaky_relu" | "leakyrelu" | "leaky-relu" => Activation::LEAKY_RELU,
+            "elu" => Activation::ELU,
+            "selu" => Activation::Selu,
+            "sigmoid" => Activation::Sigmoid,
+            "tanh" => Activation::Tanh,
+            "silu" | "swish" => Activation::Silu,
+            "mish" => Activation::Mish,
+            "gelu" => Activation::Gelu,
+            "gelu_tanh" => Activation::GeluTanh,
+            "softplus" => Activation::Softplus,
+            "hardtanh" => Activation::HARDTANH,
+            other => {
+                return Err(format!(
+                    "unknown activation `{other}` (expected one of: identity, relu, leaky_relu, elu, selu, \
+                     sigmoid, tanh, silu, swish, mish, gelu, gelu_tanh, softplus, hardtanh)"
+                ))
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_at_chosen_points() {
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        assert!(close(Activation::Relu.f(-2.0), 0.0) && close(Activation::Relu.f(1.5), 1.5));
+        assert!(close(Activation::LEAKY_RELU.f(-2.0), -0.02));
+        assert!(close(Activation::ELU.f(-1.0), (-1.0f64).exp() - 1.0));
+        assert!(close(Activation::Selu.f(1.0), SELU_SCALE));
+        assert!(close(Activation::Sigmoid.f(0.0), 0.5));
+        assert!(close(Activation::Silu.f(1.0), 1.0 / (1.0 + (-1.0f64).exp())));
+        assert!(close(Activation::Softplus.f(0.0), std::f64::consts::LN_2));
+        assert!(close(Activation::Mish.f(1.0), 1.0 * (1.0 + 1.0f64.exp()).ln().tanh()));
+        // GELU(1) = Φ(1) = 0.841344746068543 (erf(1/√2) = 0.682689492137086).
+        assert!(close(Activation::Gelu.f(1.0), 0.841_344_746_068_542_9));
+        assert!((Activation::GeluTanh.f(1.0f64) - 0.841_191_990_607_477).abs() < 1e-12);
+        assert!(close(Activation::HARDTANH.f(3.0), 1.0));
+    }
+
+    #[test]
+    fn stable_at_large_magnitudes_in_f32() {
+        for act in [
+            Activation::Sigmoid,
+            Activation::Softplus,
+            Activation::Mish,
+            Activation::Silu,
+            Activation::Gelu,
+            Activation::GeluTanh,
+            Activation::Elu(1.0),
+            Activation::Selu,
+            Activation::Tanh,
+        ] {
+            for x in [-1e4f32, 1e4] {
+                let y = act.f(x);
+                assert!(y.is_finite(), "{act}({x}) = {y}");
+                assert!(act.df(x, y).is_finite(), "{act}'({x})");
+            }
+        }
+        assert_eq!(Activation::Softplus.f(1e4f32), 1e4);
+        assert_eq!(Activation::Mish.f(-1e4f32), 0.0);
+    }
+
+    #[test]
+    fn parses_names() {
+        assert_eq!("swish".parse::<Activation>().unwrap(), Activation::Silu);
+        assert_eq!("leaky_relu".parse::<Activation>().unwrap(), Activation::LeakyRelu(0.01));
+        assert!("relu6".parse::<Activation>().unwrap_err().contains("unknown activation `relu6`"));
+    }
+}

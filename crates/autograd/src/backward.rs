@@ -1,0 +1,186 @@
+//! The reverse sweep: one exhaustive `match` over [`Op`], each arm sending its
+//! inputs their share of the gradient. A parent that needs no gradient is
+//! skipped before its share is computed. Gradients of intermediate nodes are
+//! dropped as soon as they are passed on; only leaves keep theirs.
+
+use std::collections::HashMap;
+
+use strata_tensor::{Float, Tensor};
+
+use crate::anomaly::{Anomaly, Phase};
+use crate::grads::Grads;
+use crate::op::Op;
+use crate::ops_support::{log_softmax_grad, map3, softmax_grad, sum_axis_grad};
+use crate::tape::{Node, Tape};
+
+/// Accumulates gradient shares into `grads`, checking for anomalies.
+struct Sink<'a, T: Float> {
+    nodes: &'a [Node<T>],
+    grads: &'a mut [Option<Tensor<T>>],
+    detect: bool,
+    anomaly: Option<Anomaly>,
+}
+
+impl<T: Float> Sink<'_, T> {
+    /// Adds `share()` to parent `p`'s gradient, computing it only if `p` needs one.
+    fn send(&mut self, from: usize, p: usize, share: impl FnOnce() -> Tensor<T>) {
+        if !self.nodes[p].needs_grad {
+            return;
+        }
+        let g = share();
+        if self.detect && self.anomaly.is_none() && g.has_non_finite() {
+            self.anomaly = Some(Anomaly { op: self.nodes[from].op.name(), node: from, phase: Phase::Backward });
+        }
+        self.grads[p] = Some(match self.grads[p].take() {
+            None => g,
+            Some(prev) => prev.add(&g),
+        });
+    }
+}
+
+pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Grads<T> {
+    let nodes = tape.nodes.borrow();
+    let nodes: &[Node<T>] = &nodes;
+    let mut grads: Vec<Option<Tensor<T>>> = vec![None; root + 1];
+    let mut tags = HashMap::new();
+    if nodes[root].needs_grad {
+        grads[root] = Some(seed);
+    }
+    let mut keep: Vec<(usize, Tensor<T>)> = Vec::new();
+    let mut sink = Sink { nodes, grads: &mut grads, detect: tape.anomaly_detection(), anomaly: None };
+    for i in (0..=root).rev() {
+        let node = &nodes[i];
+        if !node.needs_grad {
+            continue;
+        }
+        let Some(g) = sink.grads[i].take() else { continue };
+        let val = |p: usize| &nodes[p].value;
+        let out = &node.value;
+        match &node.op {
+            Op::Leaf(tag) => {
+                if let Some(t) = tag {
+                    tags.insert(*t, i);
+                }
+                keep.push((i, g));
+            }
+            Op::Constant => {}
+            Op::Add(a, b) => {
+                sink.send(i, *a, || g.sum_to(val(*a).shape()));
+                sink.send(i, *b, || g.sum_to(val(*b).shape()));
+            }
+            Op::Sub(a, b) => {
+                sink.send(i, *a, || g.sum_to(val(*a).shape()));
+                sink.send(i, *b, || g.neg().sum_to(val(*b).shape()));
+            }
+            Op::Mul(a, b) => {
+                sink.send(i, *a, || g.mul(val(*b)).sum_to(val(*a).shape()));
+                sink.send(i, *b, || g.mul(val(*a)).sum_to(val(*b).shape()));
+            }
+            Op::Div(a, b) => {
+                sink.send(i, *a, || g.div(val(*b)).sum_to(val(*a).shape()));
+                sink.send(i, *b, || g.mul(out).div(val(*b)).neg().sum_to(val(*b).shape()));
+            }
+            Op::Matmul(a, b) => {
+                sink.send(i, *a, || g.matmul(&val(*b).t()).sum_to(val(*a).shape()));
+                sink.send(i, *b, || val(*a).t().matmul(&g).sum_to(val(*b).shape()));
+            }
+            Op::AddScalar(a) => sink.send(i, *a, || g.clone()),
+            Op::MulScalar(a, s) => sink.send(i, *a, || g.mul_scalar(*s)),
+            Op::PowScalar(a, p) => {
+                let p = *p;
+                sink.send(i, *a, || g.mul(&val(*a).map(|x| p * x.powf(p - T::one()))));
+            }
+            Op::Neg(a) => sink.send(i, *a, || g.neg()),
+            Op::Exp(a) => sink.send(i, *a, || g.mul(out)),
+            Op::Log(a) => sink.send(i, *a, || g.div(val(*a))),
+            Op::Sqrt(a) => sink.send(i, *a, || g.div(&out.mul_scalar(T::of(2.0)))),
+            Op::Abs(a) => sink.send(i, *a, || g.mul(&val(*a).signum())),
+            Op::SumAll(a) => sink.send(i, *a, || Tensor::full(val(*a).shape().clone(), g.item())),
+            Op::MeanAll(a) => {
+                let n = T::of(val(*a).numel() as f64);
+                sink.send(i, *a, || Tensor::full(val(*a).shape().clone(), g.item() / n));
+            }
+            Op::SumAxis(a, ax, keep) => sink.send(i, *a, || sum_axis_grad(&g, val(*a), *ax, *keep)),
+            Op::MeanAxis(a, ax, keep) => {
+                let len = T::of(val(*a).dims()[*ax] as f64);
+                sink.send(i, *a, || sum_axis_grad(&g, val(*a), *ax, *keep).div_scalar(len));
+            }
+            Op::Reshape(a) => sink.send(i, *a, || g.reshape(val(*a).shape().clone())),
+            Op::Permute(a, perm) => {
+                let mut inverse = vec![0; perm.len()];
+                for (k, &p) in perm.iter().enumerate() {
+                    inverse[p] = k;
+                }
+                sink.send(i, *a, || g.permute(&inverse).contiguous());
+            }
+            Op::IndexSelect(a, ax, idx) => {
+                sink.send(i, *a, || Tensor::zeros_like(val(*a)).index_add(*ax as isize, idx, &g));
+            }
+            Op::Narrow(a, ax, start) => {
+                let len = out.dims()[*ax];
+                let idx: Vec<usize> = (*start..*start + len).collect();
+                sink.send(i, *a, || Tensor::zeros_like(val(*a)).index_add(*ax as isize, &idx, &g));
+            }
+            Op::Concat(parts, ax) => {
+                let mut offset = 0;
+                for &p in parts {
+                    let len = val(p).dims()[*ax];
+                    sink.send(i, p, || g.narrow(*ax as isize, offset, len).contiguous());
+                    offset += len;
+                }
+            }
+            Op::Act(a, act) => {
+                let act = *act;
+                sink.send(i, *a, || map3(val(*a), out, &g, |x, y, g| g * act.df(x, y)));
+            }
+            Op::Softmax(a) => sink.send(i, *a, || softmax_grad(out, &g)),
+            Op::LogSoftmax(a) => sink.send(i, *a, || log_softmax_grad(out, &g)),
+            Op::CrossEntropy(a, probs, labels) => {
+                sink.send(i, *a, || {
+                    let mut d = probs.to_vec();
+                    let c = probs.dims()[1];
+                    for (row, &l) in labels.iter().enumerate() {
+                        d[row * c + l] -= T::one();
+                    }
+                    let scale = g.item() / T::of(labels.len().max(1) as f64);
+                    d.iter_mut().for_each(|v| *v *= scale);
+                    Tensor::from_vec(d, probs.shape().clone()).expect("same length as probs")
+                });
+            }
+            Op::BceWithLogits(a, targets) => {
+                let scale = g.item() / T::of(targets.numel() as f64);
+                sink.send(i, *a, || crate::ops_support::sigmoid_tensor(val(*a)).sub(targets).mul_scalar(scale));
+            }
+            Op::Mse(a, targets) => {
+                let scale = g.item() * T::of(2.0) / T::of(targets.numel() as f64);
+                sink.send(i, *a, || val(*a).sub(targets).mul_scalar(scale));
+            }
+            Op::Custom(op, inputs) => {
+                let values: Vec<&Tensor<T>> = inputs.iter().map(|&p| val(p)).collect();
+                let shares = op.backward(&values, out, &g);
+                assert!(
+                    shares.len() == inputs.len(),
+                    "custom op `{}`: backward returned {} gradients for {} inputs",
+                    op.name(),
+                    shares.len(),
+                    inputs.len()
+                );
+                for ((&p, share), v) in inputs.iter().zip(shares).zip(&values) {
+                    assert!(
+                        share.shape() == v.shape(),
+                        "custom op `{}`: backward returned a gradient of shape {:?} for an input of shape {:?}",
+                        op.name(),
+                        share.shape(),
+                        v.shape()
+                    );
+                    sink.send(i, p, || share);
+                }
+            }
+        }
+    }
+    let anomaly = sink.anomaly.take();
+    for (i, g) in keep {
+        grads[i] = Some(g);
+    }
+    Grads::new(tape.id, grads, tags, anomaly)
+}

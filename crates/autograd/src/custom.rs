@@ -1,0 +1,38 @@
+//! Custom differentiable ops: implement [`CustomOp`] in your own crate and
+//! record it with [`Tape::apply`](crate::Tape::apply).
+
+use strata_tensor::{Float, Tensor};
+
+/// A differentiable op defined outside Strata.
+///
+/// ```
+/// use strata_autograd::{CustomOp, Tape};
+/// use strata_tensor::Tensor;
+///
+/// /// y = x³, dy/dx = 3x².
+/// #[derive(Clone)]
+/// struct Cube;
+/// impl CustomOp<f64> for Cube {
+///     fn name(&self) -> &str { "cube" }
+///     fn forward(&self, inputs: &[&Tensor<f64>]) -> Tensor<f64> { inputs[0].powi(3) }
+///     fn backward(&self, inputs: &[&Tensor<f64>], _out: &Tensor<f64>, grad: &Tensor<f64>) -> Vec<Tensor<f64>> {
+///         vec![grad.mul(&inputs[0].square().mul_scalar(3.0))]
+///     }
+/// }
+///
+/// let tape = Tape::<f64>::new();
+/// let x = tape.leaf(Tensor::from_vec(vec![2.0], [1]).unwrap());
+/// let grads = tape.apply(&Cube, &[x]).sum().backward();
+/// assert_eq!(grads.wrt(&x).unwrap().to_vec(), vec![12.0]);
+/// ```
+pub trait CustomOp<T: Float>: 'static {
+    /// A name for errors and anomaly reports.
+    fn name(&self) -> &str;
+
+    /// The output from the inputs' values.
+    fn forward(&self, inputs: &[&Tensor<T>]) -> Tensor<T>;
+
+    /// The gradient with respect to each input (one tensor per input, of that
+    /// input's shape), given the inputs, the output and the output's gradient.
+    fn backward(&self, inputs: &[&Tensor<T>], output: &Tensor<T>, grad_output: &Tensor<T>) -> Vec<Tensor<T>>;
+}

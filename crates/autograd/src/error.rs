@@ -1,0 +1,35 @@
+//! The crate's error types.
+
+/// Misuse that depends on run-time data, reported instead of a wrong answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AutogradError {
+    /// A var from another tape was looked up in these gradients.
+    #[error("grads.wrt: the Var (node {node}) belongs to another tape than these gradients")]
+    ForeignVar {
+        /// The var's node index on its own tape.
+        node: usize,
+    },
+}
+
+/// A gradient check failed: the analytic gradient of one element differs from
+/// the central finite difference by more than the tolerance.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "gradcheck: input {input} element {index:?}: analytic {analytic:.6e} vs numeric {numeric:.6e} \
+     (error {error:.3e} > tolerance {tolerance:.3e})"
+)]
+pub struct GradCheckError {
+    /// Which input (position in the inputs slice).
+    pub input: usize,
+    /// The element's multi-index.
+    pub index: Vec<usize>,
+    /// Backward's value.
+    pub analytic: f64,
+    /// The finite difference's value.
+    pub numeric: f64,
+    /// `|analytic − numeric|`.
+    pub error: f64,
+    /// `atol + rtol·|numeric|` for this element.
+    pub tolerance: f64,
+}

@@ -1,0 +1,128 @@
+//! The closed set of recorded ops. Each variant holds its parents' node
+//! indices and whatever its backward needs beyond the parents' and its own
+//! values (which the tape keeps). `Custom` is the one open door.
+
+use std::sync::Arc;
+
+use strata_tensor::{Float, Tensor};
+
+use crate::activation::Activation;
+use crate::custom::CustomOp;
+
+/// A recorded operation.
+pub(crate) enum Op<T: Float> {
+    /// An input whose gradient is wanted; the tag lets `Grads::by_tag` find it.
+    Leaf(Option<u64>),
+    /// An input with no gradient.
+    Constant,
+    Add(usize, usize),
+    Sub(usize, usize),
+    Mul(usize, usize),
+    Div(usize, usize),
+    Matmul(usize, usize),
+    AddScalar(usize),
+    MulScalar(usize, T),
+    PowScalar(usize, T),
+    Neg(usize),
+    Exp(usize),
+    Log(usize),
+    Sqrt(usize),
+    Abs(usize),
+    SumAll(usize),
+    MeanAll(usize),
+    /// Sum over `axis`; the flag is `keepdim`.
+    SumAxis(usize, usize, bool),
+    MeanAxis(usize, usize, bool),
+    Reshape(usize),
+    Permute(usize, Vec<usize>),
+    IndexSelect(usize, usize, Arc<[usize]>),
+    /// Parts joined along an axis.
+    Concat(Vec<usize>, usize),
+    /// `narrow(axis, start, len)`.
+    Narrow(usize, usize, usize),
+    Act(usize, Activation),
+    Softmax(usize),
+    LogSoftmax(usize),
+    /// Mean softmax cross-entropy; keeps the softmax probabilities and labels.
+    CrossEntropy(usize, Tensor<T>, Arc<[usize]>),
+    /// Mean binary cross-entropy on logits; keeps the targets.
+    BceWithLogits(usize, Tensor<T>),
+    /// Mean squared error; keeps the targets.
+    Mse(usize, Tensor<T>),
+    /// A user's op and its inputs.
+    Custom(Box<dyn CustomOp<T>>, Vec<usize>),
+}
+
+impl<T: Float> Op<T> {
+    /// The op's name, for anomaly reports and errors.
+    pub(crate) fn name(&self) -> String {
+        let s = match self {
+            Op::Leaf(_) => "leaf",
+            Op::Constant => "constant",
+            Op::Add(..) => "add",
+            Op::Sub(..) => "sub",
+            Op::Mul(..) => "mul",
+            Op::Div(..) => "div",
+            Op::Matmul(..) => "matmul",
+            Op::AddScalar(_) => "add_scalar",
+            Op::MulScalar(..) => "mul_scalar",
+            Op::PowScalar(..) => "powf",
+            Op::Neg(_) => "neg",
+            Op::Exp(_) => "exp",
+            Op::Log(_) => "log",
+            Op::Sqrt(_) => "sqrt",
+            Op::Abs(_) => "abs",
+            Op::SumAll(_) => "sum",
+            Op::MeanAll(_) => "mean",
+            Op::SumAxis(..) => "sum_axis",
+            Op::MeanAxis(..) => "mean_axis",
+            Op::Reshape(_) => "reshape",
+            Op::Permute(..) => "permute",
+            Op::IndexSelect(..) => "index_select",
+            Op::Concat(..) => "concat",
+            Op::Narrow(..) => "narrow",
+            Op::Act(_, a) => a.name(),
+            Op::Softmax(_) => "softmax",
+            Op::LogSoftmax(_) => "log_softmax",
+            Op::CrossEntropy(..) => "cross_entropy",
+            Op::BceWithLogits(..) => "bce_with_logits",
+            Op::Mse(..) => "mse",
+            Op::Custom(op, _) => return op.name().to_string(),
+        };
+        s.to_string()
+    }
+
+    /// Calls `f` on each parent index.
+    pub(crate) fn for_each_parent(&self, mut f: impl FnMut(usize)) {
+        match self {
+            Op::Leaf(_) | Op::Constant => {}
+            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::Matmul(a, b) => {
+                f(*a);
+                f(*b);
+            }
+            Op::AddScalar(a)
+            | Op::MulScalar(a, _)
+            | Op::PowScalar(a, _)
+            | Op::Neg(a)
+            | Op::Exp(a)
+            | Op::Log(a)
+            | Op::Sqrt(a)
+            | Op::Abs(a)
+            | Op::SumAll(a)
+            | Op::MeanAll(a)
+            | Op::SumAxis(a, ..)
+            | Op::MeanAxis(a, ..)
+            | Op::Reshape(a)
+            | Op::Permute(a, _)
+            | Op::IndexSelect(a, ..)
+            | Op::Narrow(a, ..)
+            | Op::Act(a, _)
+            | Op::Softmax(a)
+            | Op::LogSoftmax(a)
+            | Op::CrossEntropy(a, ..)
+            | Op::BceWithLogits(a, _)
+            | Op::Mse(a, _) => f(*a),
+            Op::Concat(parts, _) | Op::Custom(_, parts) => parts.iter().copied().for_each(f),
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Activations on vars. Formulas and derivatives are in [`Activation`].
+
+use strata_tensor::Float;
+
+use crate::activation::Activation;
+use crate::op::Op;
+use crate::var::Var;
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Applies an activation elementwise.
+    #[must_use]
+    pub fn activation(self, act: Activation) -> Var<'t, T> {
+        if act == Activation::Identity {
+            return self;
+        }
+        self.unary(Op::Act(self.index, act), |a| a.map(|x| act.f(x)))
+    }
+
+    /// `max(x, 0)`.
+    #[must_use]
+    pub fn relu(self) -> Var<'t, T> {
+        self.activation(Activation::Relu)
+    }
+
+    /// Leaky ReLU with the given negative slope (PyTorch's default is 0.01).
+    #[must_use]
+    pub fn leaky_relu(self, slope: f64) -> Var<'t, T> {
+        self.activation(Activation::LeakyRelu(slope))
+    }
+
+    /// ELU with the given α (PyTorch's default is 1).
+    #[must_use]
+    pub fn elu(self, alpha: f64) -> Var<'t, T> {
+        self.activation(Activation::Elu(alpha))
+    }
+
+    /// SELU with the self-normalising constants.
+    #[must_use]
+    pub fn selu(self) -> Var<'t, T> {
+        self.activation(Activation::Selu)
+    }
+
+    /// Logistic sigmoid (stable at large |x|).
+    #[must_use]
+    pub fn sigmoid(self) -> Var<'t, T> {
+        self.activation(Activation::Sigmoid)
+    }
+
+    /// Hyperbolic tangent.
+    #[must_use]
+    pub fn tanh(self) -> Var<'t, T> {
+        self.activation(Activation::Tanh)
+    }
+
+    /// SiLU, `x·σ(x)`.
+    #[must_use]
+    pub fn silu(self) -> Var<'t, T> {
+        self.activation(Activation::Silu)
+    }
+
+    /// Swish (β = 1), the same function as [`silu`](Self::silu).
+    #[must_use]
+    pub fn swish(self) -> Var<'t, T> {
+        self.activation(Activation::Silu)
+    }
+
+    /// Mish, `x·tanh(softplus(x))`.
+    #[must_use]
+    pub fn mish(self) -> Var<'t, T> {
+        self.activation(Activation::Mish)
+    }
+
+    /// Exact GELU, `x·Φ(x)`.
+    #[must_use]
+    pub fn gelu(self) -> Var<'t, T> {
+        self.activation(Activation::Gelu)
+    }
+
+    /// GELU's tanh approximation.
+    #[must_use]
+    pub fn gelu_tanh(self) -> Var<'t, T> {
+        self.activation(Activation::GeluTanh)
+    }
+
+    /// `ln(1 + eˣ)` (stable at large |x|).
+    #[must_use]
+    pub fn softplus(self) -> Var<'t, T> {
+        self.activation(Activation::Softplus)
+    }
+
+    /// `clamp(x, min, max)` (PyTorch's default is (−1, 1)).
+    #[must_use]
+    pub fn hardtanh(self, min: f64, max: f64) -> Var<'t, T> {
+        self.activation(Activation::Hardtanh(min, max))
+    }
+}

@@ -1,0 +1,159 @@
+//! Arithmetic on vars: broadcasting binary ops, matmul, scalar ops and unary
+//! maps. Each op's derivative is stated in its doc; the code is in `backward.rs`.
+
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+use strata_tensor::Float;
+
+use crate::op::Op;
+use crate::var::Var;
+
+// The methods share the operator traits' names on purpose: `a.add(b)` and
+// `a + b` are the same op (the trait impls below delegate here).
+#[allow(clippy::should_implement_trait)]
+impl<'t, T: Float> Var<'t, T> {
+    /// `self + other`, broadcasting. `d/da = 1`, `d/db = 1` (summed back to each shape).
+    ///
+    /// # Panics
+    /// If the shapes cannot be broadcast (the message names both), or the vars
+    /// come from different tapes.
+    #[must_use]
+    #[track_caller]
+    pub fn add(self, other: Var<'_, T>) -> Var<'t, T> {
+        self.binary(other, "add", Op::Add(self.index, other.index), |a, b| a.add(b))
+    }
+
+    /// `self − other`, broadcasting. `d/da = 1`, `d/db = −1`.
+    ///
+    /// # Panics
+    /// As [`add`](Self::add).
+    #[must_use]
+    #[track_caller]
+    pub fn sub(self, other: Var<'_, T>) -> Var<'t, T> {
+        self.binary(other, "sub", Op::Sub(self.index, other.index), |a, b| a.sub(b))
+    }
+
+    /// `self ⊙ other`, broadcasting. `d/da = b`, `d/db = a`.
+    ///
+    /// # Panics
+    /// As [`add`](Self::add).
+    #[must_use]
+    #[track_caller]
+    pub fn mul(self, other: Var<'_, T>) -> Var<'t, T> {
+        self.binary(other, "mul", Op::Mul(self.index, other.index), |a, b| a.mul(b))
+    }
+
+    /// `self / other`, broadcasting. `d/da = 1/b`, `d/db = −a/b²`.
+    ///
+    /// # Panics
+    /// As [`add`](Self::add).
+    #[must_use]
+    #[track_caller]
+    pub fn div(self, other: Var<'_, T>) -> Var<'t, T> {
+        self.binary(other, "div", Op::Div(self.index, other.index), |a, b| a.div(b))
+    }
+
+    /// Matrix product (2-D, or batched 3-D where a 2-D side is shared).
+    /// `dA = G·Bᵀ`, `dB = Aᵀ·G` (summed over a shared operand's batch).
+    ///
+    /// # Panics
+    /// If the shapes do not fit: `matmul: [4, 3] x [4, 2]: inner dimensions 3 and 4 differ`.
+    #[must_use]
+    #[track_caller]
+    pub fn matmul(self, other: Var<'_, T>) -> Var<'t, T> {
+        self.binary(other, "matmul", Op::Matmul(self.index, other.index), |a, b| {
+            assert!(
+                (2..=3).contains(&a.rank()) && (2..=3).contains(&b.rank()),
+                "matmul: {:?} x {:?}: operands of a recorded matmul must be 2-D or 3-D",
+                a.shape(),
+                b.shape()
+            );
+            a.matmul(b)
+        })
+    }
+
+    /// `self + s`. `d = 1`.
+    #[must_use]
+    pub fn add_scalar(self, s: T) -> Var<'t, T> {
+        self.unary(Op::AddScalar(self.index), |a| a.add_scalar(s))
+    }
+
+    /// `self · s`. `d = s`.
+    #[must_use]
+    pub fn mul_scalar(self, s: T) -> Var<'t, T> {
+        self.unary(Op::MulScalar(self.index, s), |a| a.mul_scalar(s))
+    }
+
+    /// `self^p`. `d = p·x^(p−1)`.
+    #[must_use]
+    pub fn powf(self, p: T) -> Var<'t, T> {
+        self.unary(Op::PowScalar(self.index, p), |a| a.powf(p))
+    }
+
+    /// `x²` (as `powf(2)`). `d = 2x`.
+    #[must_use]
+    pub fn square(self) -> Var<'t, T> {
+        self.powf(T::of(2.0))
+    }
+
+    /// `−x`. `d = −1`.
+    #[must_use]
+    pub fn neg(self) -> Var<'t, T> {
+        self.unary(Op::Neg(self.index), |a| a.neg())
+    }
+
+    /// `eˣ`. `d = eˣ = y`.
+    #[must_use]
+    pub fn exp(self) -> Var<'t, T> {
+        self.unary(Op::Exp(self.index), |a| a.exp())
+    }
+
+    /// `ln x`. `d = 1/x`.
+    #[must_use]
+    pub fn log(self) -> Var<'t, T> {
+        self.unary(Op::Log(self.index), |a| a.ln())
+    }
+
+    /// `√x`. `d = 1/(2√x) = 1/(2y)`.
+    #[must_use]
+    pub fn sqrt(self) -> Var<'t, T> {
+        self.unary(Op::Sqrt(self.index), |a| a.sqrt())
+    }
+
+    /// `|x|`. `d = sign(x)` (0 at 0, as PyTorch).
+    #[must_use]
+    pub fn abs(self) -> Var<'t, T> {
+        self.unary(Op::Abs(self.index), |a| a.abs())
+    }
+}
+
+macro_rules! var_operator {
+    ($trait:ident, $method:ident, $scalar:expr) => {
+        impl<'t, T: Float> $trait<Var<'t, T>> for Var<'t, T> {
+            type Output = Var<'t, T>;
+            #[track_caller]
+            fn $method(self, rhs: Var<'t, T>) -> Var<'t, T> {
+                Var::$method(self, rhs)
+            }
+        }
+        impl<'t, T: Float> $trait<T> for Var<'t, T> {
+            type Output = Var<'t, T>;
+            fn $method(self, rhs: T) -> Var<'t, T> {
+                #[allow(clippy::redundant_closure_call)]
+                ($scalar)(self, rhs)
+            }
+        }
+    };
+}
+
+var_operator!(Add, add, |v: Var<'t, T>, s: T| v.add_scalar(s));
+var_operator!(Sub, sub, |v: Var<'t, T>, s: T| v.add_scalar(-s));
+var_operator!(Mul, mul, |v: Var<'t, T>, s: T| v.mul_scalar(s));
+var_operator!(Div, div, |v: Var<'t, T>, s: T| v.mul_scalar(T::one() / s));
+
+impl<'t, T: Float> Neg for Var<'t, T> {
+    type Output = Var<'t, T>;
+    fn neg(self) -> Var<'t, T> {
+        Var::neg(self)
+    }
+}

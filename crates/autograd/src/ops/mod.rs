@@ -1,0 +1,9 @@
+//! `impl Var` by concern: arithmetic (with the operator traits), shape
+//! ops and reductions, activations, and softmax with the fused losses.
+
+mod activation;
+mod arith;
+mod loss;
+mod shape;
+
+pub(crate) use loss::sigmoid_tensor;

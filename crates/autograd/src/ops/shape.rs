@@ -1,0 +1,143 @@
+//! Reductions and shape ops on vars.
+
+use std::sync::Arc;
+
+use strata_tensor::{Float, Tensor};
+
+use crate::op::Op;
+use crate::var::Var;
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Sum of all elements (a 0-d var). `d = 1` everywhere.
+    #[must_use]
+    pub fn sum(self) -> Var<'t, T> {
+        self.unary(Op::SumAll(self.index), |a| Tensor::scalar(a.sum_all()))
+    }
+
+    /// Mean of all elements. `d = 1/n` everywhere.
+    #[must_use]
+    pub fn mean(self) -> Var<'t, T> {
+        self.unary(Op::MeanAll(self.index), |a| Tensor::scalar(a.mean_all()))
+    }
+
+    /// Sum along `axis` (negative counts from the end). `d = 1`, broadcast back.
+    ///
+    /// # Panics
+    /// If the axis is out of range.
+    #[must_use]
+    #[track_caller]
+    pub fn sum_axis(self, axis: isize, keepdim: bool) -> Var<'t, T> {
+        let ax = self.shape().axis(axis, "sum_axis");
+        self.unary(Op::SumAxis(self.index, ax, keepdim), |a| a.sum_axis(ax as isize, keepdim))
+    }
+
+    /// Mean along `axis`. `d = 1/len`, broadcast back.
+    ///
+    /// # Panics
+    /// If the axis is out of range.
+    #[must_use]
+    #[track_caller]
+    pub fn mean_axis(self, axis: isize, keepdim: bool) -> Var<'t, T> {
+        let ax = self.shape().axis(axis, "mean_axis");
+        self.unary(Op::MeanAxis(self.index, ax, keepdim), |a| a.mean_axis(ax as isize, keepdim))
+    }
+
+    /// The same values in another shape. The gradient is reshaped back.
+    ///
+    /// # Panics
+    /// If the element counts differ.
+    #[must_use]
+    #[track_caller]
+    pub fn reshape(self, dims: &[usize]) -> Var<'t, T> {
+        self.unary(Op::Reshape(self.index), |a| a.reshape(dims))
+    }
+
+    /// Axes reordered. The gradient is permuted back.
+    ///
+    /// # Panics
+    /// If `perm` is not a permutation of the axes.
+    #[must_use]
+    #[track_caller]
+    pub fn permute(self, perm: &[usize]) -> Var<'t, T> {
+        self.unary(Op::Permute(self.index, perm.to_vec()), |a| a.permute(perm))
+    }
+
+    /// Axes `a` and `b` swapped.
+    ///
+    /// # Panics
+    /// If an axis is out of range.
+    #[must_use]
+    #[track_caller]
+    pub fn transpose(self, a: isize, b: isize) -> Var<'t, T> {
+        let shape = self.shape();
+        let (a, b) = (shape.axis(a, "transpose"), shape.axis(b, "transpose"));
+        let mut perm: Vec<usize> = (0..shape.rank()).collect();
+        perm.swap(a, b);
+        self.permute(&perm)
+    }
+
+    /// The last two axes swapped (matrix transpose).
+    ///
+    /// # Panics
+    /// If the var has fewer than 2 dimensions.
+    #[must_use]
+    #[track_caller]
+    pub fn t(self) -> Var<'t, T> {
+        self.transpose(-2, -1)
+    }
+
+    /// Entries at `indices` along `axis`. The gradient is scattered back
+    /// (repeated indices accumulate).
+    ///
+    /// # Panics
+    /// If the axis or an index is out of range.
+    #[must_use]
+    #[track_caller]
+    pub fn index_select(self, axis: isize, indices: &[usize]) -> Var<'t, T> {
+        let ax = self.shape().axis(axis, "index_select");
+        let idx: Arc<[usize]> = indices.into();
+        self.unary(Op::IndexSelect(self.index, ax, idx), |a| a.index_select(ax as isize, indices))
+    }
+
+    /// Rows at `indices` (`index_select(0, ...)`).
+    ///
+    /// # Panics
+    /// If an index is out of range.
+    #[must_use]
+    #[track_caller]
+    pub fn select_rows(self, indices: &[usize]) -> Var<'t, T> {
+        self.index_select(0, indices)
+    }
+
+    /// Entries `start .. start + len` along `axis`. The gradient is padded with zeros.
+    ///
+    /// # Panics
+    /// If the axis or range is out of bounds.
+    #[must_use]
+    #[track_caller]
+    pub fn narrow(self, axis: isize, start: usize, len: usize) -> Var<'t, T> {
+        let ax = self.shape().axis(axis, "narrow");
+        self.unary(Op::Narrow(self.index, ax, start), |a| a.narrow(ax as isize, start, len))
+    }
+
+    /// Vars joined along `axis`. Each part's gradient is its slice of the output's.
+    ///
+    /// # Panics
+    /// If `parts` is empty, the vars come from different tapes, or the shapes
+    /// do not fit (the message names them).
+    #[must_use]
+    #[track_caller]
+    pub fn concat(parts: &[Var<'t, T>], axis: isize) -> Var<'t, T> {
+        let first = *parts.first().expect("concat: no vars to concatenate");
+        for p in parts {
+            first.same_tape(p, "concat");
+        }
+        let ax = first.shape().axis(axis, "concat");
+        let out = {
+            let nodes = first.tape.nodes.borrow();
+            let values: Vec<&Tensor<T>> = parts.iter().map(|p| &nodes[p.index].value).collect();
+            Tensor::concat(&values, ax as isize)
+        };
+        first.tape.record(Op::Concat(parts.iter().map(|p| p.index).collect(), ax), out)
+    }
+}

@@ -1,0 +1,31 @@
+//! Tensor helpers shared by several backward arms.
+
+use strata_tensor::{Float, Tensor};
+
+pub(crate) use crate::ops::sigmoid_tensor;
+
+/// `f(x, y, g)` elementwise over three tensors of one shape.
+pub(crate) fn map3<T: Float>(x: &Tensor<T>, y: &Tensor<T>, g: &Tensor<T>, f: impl Fn(T, T, T) -> T) -> Tensor<T> {
+    let (xs, ys, gs) = (x.contiguous(), y.contiguous(), g.contiguous());
+    let (xs, ys, gs) =
+        (xs.as_slice().expect("contiguous"), ys.as_slice().expect("contiguous"), gs.as_slice().expect("contiguous"));
+    let data: Vec<T> = xs.iter().zip(ys).zip(gs).map(|((&x, &y), &g)| f(x, y, g)).collect();
+    Tensor::from_vec(data, x.shape().clone()).expect("same shape")
+}
+
+/// The gradient of a sum over `axis`, broadcast back to the input's shape.
+pub(crate) fn sum_axis_grad<T: Float>(g: &Tensor<T>, input: &Tensor<T>, axis: usize, keepdim: bool) -> Tensor<T> {
+    let g = if keepdim { g.clone() } else { g.unsqueeze(axis) };
+    g.broadcast_to(input.shape().clone()).contiguous()
+}
+
+/// Softmax backward: `y ⊙ (g − Σ_last g⊙y)`.
+pub(crate) fn softmax_grad<T: Float>(y: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
+    let dot = g.mul(y).sum_axis(-1, true);
+    y.mul(&g.sub(&dot))
+}
+
+/// Log-softmax backward: `g − e^y ⊙ Σ_last g`.
+pub(crate) fn log_softmax_grad<T: Float>(y: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
+    g.sub(&y.exp().mul(&g.sum_axis(-1, true)))
+}

@@ -1,0 +1,165 @@
+//! [`Tape`]: the Wengert list one forward pass records.
+//!
+//! Nodes are appended in execution order, so backward is a reverse sweep with
+//! no topological sort. The tape owns every intermediate value and is dropped,
+//! with all of them, when the pass is over; models hold parameters, never nodes.
+
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use strata_tensor::{Float, Tensor};
+
+use crate::anomaly::{Anomaly, Phase};
+use crate::custom::CustomOp;
+use crate::op::Op;
+use crate::var::Var;
+
+static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// One recorded value and how it was made.
+pub(crate) struct Node<T: Float> {
+    pub(crate) op: Op<T>,
+    pub(crate) value: Tensor<T>,
+    /// True if some leaf is upstream, so backward must visit this node.
+    pub(crate) needs_grad: bool,
+}
+
+/// A tape recording one forward pass (`Tape<f32>` unless said otherwise).
+///
+/// ```
+/// use strata_autograd::Tape;
+/// use strata_tensor::Tensor;
+///
+/// let tape = Tape::new();
+/// let x = tape.leaf(Tensor::from_vec(vec![1.0f32, 2.0, 3.0], [3]).unwrap());
+/// let y = (x * x).sum();                       // y = Σ x²
+/// let grads = y.backward();
+/// assert_eq!(grads.wrt(&x).unwrap().to_vec(), vec![2.0, 4.0, 6.0]);   // dy/dx = 2x
+/// ```
+pub struct Tape<T: Float = f32> {
+    pub(crate) id: u64,
+    pub(crate) nodes: RefCell<Vec<Node<T>>>,
+    anomaly_detection: bool,
+    pub(crate) anomaly: RefCell<Option<Anomaly>>,
+    grad_enabled: Cell<bool>,
+}
+
+impl<T: Float> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Float> Tape<T> {
+    /// An empty tape.
+    #[must_use]
+    pub fn new() -> Self {
+        Tape {
+            id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
+            nodes: RefCell::new(Vec::with_capacity(64)),
+            anomaly_detection: false,
+            anomaly: RefCell::new(None),
+            grad_enabled: Cell::new(true),
+        }
+    }
+
+    /// An empty tape that checks every forward output and every gradient for
+    /// NaN/Inf and remembers the first op that produced one
+    /// ([`Tape::anomaly`], [`Grads::anomaly`](crate::Grads::anomaly)). Costs one
+    /// extra pass over each value.
+    #[must_use]
+    pub fn with_anomaly_detection() -> Self {
+        Tape { anomaly_detection: true, ..Self::new() }
+    }
+
+    /// A value whose gradient is wanted.
+    pub fn leaf(&self, value: Tensor<T>) -> Var<'_, T> {
+        self.push(Op::Leaf(None), value, true)
+    }
+
+    /// A leaf carrying a caller's tag (a parameter id), so its gradient can be
+    /// found with [`Grads::by_tag`](crate::Grads::by_tag) without keeping the `Var`.
+    pub fn leaf_tagged(&self, value: Tensor<T>, tag: u64) -> Var<'_, T> {
+        self.push(Op::Leaf(Some(tag)), value, true)
+    }
+
+    /// A value with no gradient (inputs, targets, frozen weights).
+    pub fn constant(&self, value: Tensor<T>) -> Var<'_, T> {
+        self.push(Op::Constant, value, false)
+    }
+
+    /// Records a user-defined differentiable op on `inputs`.
+    ///
+    /// # Panics
+    /// If an input comes from another tape.
+    #[track_caller]
+    pub fn apply<O: CustomOp<T> + Clone>(&self, op: &O, inputs: &[Var<'_, T>]) -> Var<'_, T> {
+        let values: Vec<Tensor<T>> = inputs.iter().map(|v| self.value_of(*v)).collect();
+        let refs: Vec<&Tensor<T>> = values.iter().collect();
+        let out = op.forward(&refs);
+        let ids = inputs.iter().map(|v| v.index).collect();
+        self.record(Op::Custom(Box::new(op.clone()), ids), out)
+    }
+
+    /// Runs `f` with recording of gradients switched off: every op it records
+    /// is a constant, as under PyTorch's `no_grad`.
+    pub fn no_grad<R>(&self, f: impl FnOnce() -> R) -> R {
+        let before = self.grad_enabled.replace(false);
+        let r = f();
+        self.grad_enabled.set(before);
+        r
+    }
+
+    /// Number of recorded nodes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.nodes.borrow().len()
+    }
+
+    /// True if nothing is recorded.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The first NaN/Inf a forward output had (anomaly detection only).
+    #[must_use]
+    pub fn anomaly(&self) -> Option<Anomaly> {
+        self.anomaly.borrow().clone()
+    }
+
+    pub(crate) fn anomaly_detection(&self) -> bool {
+        self.anomaly_detection
+    }
+
+    /// The value of a var of this tape.
+    #[track_caller]
+    pub(crate) fn value_of(&self, v: Var<'_, T>) -> Tensor<T> {
+        assert!(v.tape_id() == self.id, "a Var of another tape was used on this tape");
+        self.nodes.borrow()[v.index].value.clone()
+    }
+
+    /// Appends an op node; it needs a gradient if any parent does.
+    pub(crate) fn record(&self, op: Op<T>, value: Tensor<T>) -> Var<'_, T> {
+        let needs = if self.grad_enabled.get() {
+            let nodes = self.nodes.borrow();
+            let mut needs = false;
+            op.for_each_parent(|p| needs |= nodes[p].needs_grad);
+            needs
+        } else {
+            false
+        };
+        self.push(op, value, needs)
+    }
+
+    fn push(&self, op: Op<T>, value: Tensor<T>, needs_grad: bool) -> Var<'_, T> {
+        let needs_grad = needs_grad && self.grad_enabled.get();
+        if self.anomaly_detection && self.anomaly.borrow().is_none() && value.has_non_finite() {
+            let index = self.len();
+            *self.anomaly.borrow_mut() = Some(Anomaly { op: op.name(), node: index, phase: Phase::Forward });
+        }
+        let mut nodes = self.nodes.borrow_mut();
+        nodes.push(Node { op, value, needs_grad });
+        Var::new(self, nodes.len() - 1)
+    }
+}

@@ -1,0 +1,151 @@
+//! [`Var`]: a small `Copy` handle to a value on a tape. Ops are its methods
+//! (in `ops/`); `+ - * /` and unary `-` work on it too.
+
+use std::fmt;
+
+use strata_tensor::{Float, Shape, Tensor};
+
+use crate::backward;
+use crate::grads::Grads;
+use crate::op::Op;
+use crate::tape::Tape;
+
+/// A value recorded on a [`Tape`]: the tape and the node's position.
+pub struct Var<'t, T: Float = f32> {
+    pub(crate) tape: &'t Tape<T>,
+    pub(crate) index: usize,
+}
+
+impl<T: Float> Clone for Var<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: Float> Copy for Var<'_, T> {}
+
+impl<T: Float> fmt::Debug for Var<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Var(node {}, {:?})", self.index, self.value())
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    pub(crate) fn new(tape: &'t Tape<T>, index: usize) -> Self {
+        Var { tape, index }
+    }
+
+    pub(crate) fn tape_id(&self) -> u64 {
+        self.tape.id
+    }
+
+    /// The tape this var lives on.
+    #[must_use]
+    pub fn tape(&self) -> &'t Tape<T> {
+        self.tape
+    }
+
+    /// Position on the tape.
+    #[must_use]
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The value (a cheap shared handle, not a copy of the data).
+    #[must_use]
+    pub fn value(&self) -> Tensor<T> {
+        self.tape.nodes.borrow()[self.index].value.clone()
+    }
+
+    /// The value's shape.
+    #[must_use]
+    pub fn shape(&self) -> Shape {
+        self.tape.nodes.borrow()[self.index].value.shape().clone()
+    }
+
+    /// The value's dimensions.
+    #[must_use]
+    pub fn dims(&self) -> Vec<usize> {
+        self.tape.nodes.borrow()[self.index].value.dims().to_vec()
+    }
+
+    /// The single value of a one-element var (a loss).
+    ///
+    /// # Panics
+    /// If the value has more than one element.
+    #[must_use]
+    #[track_caller]
+    pub fn item(&self) -> T {
+        self.tape.nodes.borrow()[self.index].value.item()
+    }
+
+    /// True if some leaf is upstream of this var.
+    #[must_use]
+    pub fn requires_grad(&self) -> bool {
+        self.tape.nodes.borrow()[self.index].needs_grad
+    }
+
+    /// Gradients of this one-element var (a loss) with respect to every leaf
+    /// it depends on.
+    ///
+    /// # Panics
+    /// If the value has more than one element; use
+    /// [`backward_with`](Self::backward_with) then.
+    #[must_use]
+    #[track_caller]
+    pub fn backward(&self) -> Grads<T> {
+        let value = self.value();
+        assert!(
+            value.numel() == 1,
+            "backward: the output has shape {:?}; backward() needs one element (use backward_with(seed))",
+            value.shape()
+        );
+        self.backward_with(Tensor::ones(value.shape().clone()))
+    }
+
+    /// Gradients of `Σ seed ⊙ self` (a vector-Jacobian product) with respect
+    /// to every leaf.
+    ///
+    /// # Panics
+    /// If `seed` does not have this var's shape.
+    #[must_use]
+    #[track_caller]
+    pub fn backward_with(&self, seed: Tensor<T>) -> Grads<T> {
+        let shape = self.shape();
+        assert!(
+            seed.shape() == &shape,
+            "backward_with: seed shape {:?} differs from the output's {:?}",
+            seed.shape(),
+            shape
+        );
+        backward::run(self.tape, self.index, seed)
+    }
+
+    /// Checks two vars share a tape.
+    #[track_caller]
+    pub(crate) fn same_tape(&self, other: &Var<'_, T>, op: &str) {
+        assert!(self.tape.id == other.tape.id, "{op}: the two Vars come from different tapes");
+    }
+
+    /// Records a unary op computed from this var's value.
+    pub(crate) fn unary(self, op: Op<T>, f: impl FnOnce(&Tensor<T>) -> Tensor<T>) -> Var<'t, T> {
+        let out = f(&self.tape.nodes.borrow()[self.index].value);
+        self.tape.record(op, out)
+    }
+
+    /// Records a binary op computed from both values.
+    #[track_caller]
+    pub(crate) fn binary(
+        self,
+        other: Var<'_, T>,
+        name: &str,
+        op: Op<T>,
+        f: impl FnOnce(&Tensor<T>, &Tensor<T>) -> Tensor<T>,
+    ) -> Var<'t, T> {
+        self.same_tape(&other, name);
+        let out = {
+            let nodes = self.tape.nodes.borrow();
+            f(&nodes[self.index].value, &nodes[other.index].value)
+        };
+        self.tape.record(op, out)
+    }
+}

@@ -1,0 +1,161 @@
+//! Every op's and activation's backward against central finite differences,
+//! driven by proptest over random shapes and values.
+
+use proptest::prelude::*;
+use strata_autograd::{gradcheck, gradcheck_with, strategy, Activation, GradCheck, Tape, Var};
+use strata_tensor::Tensor;
+
+const ALL_ACTIVATIONS: [Activation; 13] = [
+    Activation::Identity,
+    Activation::Relu,
+    Activation::LeakyRelu(0.01),
+    Activation::Elu(1.0),
+    Activation::Selu,
+    Activation::Sigmoid,
+    Activation::Tanh,
+    Activation::Silu,
+    Activation::Mish,
+    Activation::Gelu,
+    Activation::GeluTanh,
+    Activation::Softplus,
+    Activation::Hardtanh(-1.0, 1.0),
+];
+
+fn ok(r: Result<(), strata_autograd::GradCheckError>) -> Result<(), TestCaseError> {
+    r.map_err(|e| TestCaseError::fail(e.to_string()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    // d(a∘b)/da and /db for every broadcasting direction: the gradient of a
+    // broadcast operand must be summed back to its shape.
+    #[test]
+    fn broadcasting_binary_ops((a, b) in strategy::broadcast_pair(3, 3, -2.0..2.0)) {
+        ok(gradcheck(|_, v| v[0].add(v[1]).square().sum(), &[a.clone(), b.clone()]))?;
+        ok(gradcheck(|_, v| v[0].sub(v[1]).square().sum(), &[a.clone(), b.clone()]))?;
+        ok(gradcheck(|_, v| v[0].mul(v[1]).sum(), &[a.clone(), b.clone()]))?;
+        // Keep the divisor away from 0.
+        let b = b.map(|x| if x.abs() < 0.5 { x.signum() * 0.5 + x } else { x });
+        ok(gradcheck(|_, v| v[0].div(v[1]), &[a, b]))?;
+    }
+
+    #[test]
+    fn matmul_2d_and_batched(m in 1usize..5, k in 1usize..5, n in 1usize..5, batch in 1usize..4, seed in 0u64..1000) {
+        let t = |dims: &[usize], s: u64| Tensor::<f64>::from_fn(dims, |ix| {
+            let h = ix.iter().fold(s, |acc, &i| acc.wrapping_mul(31).wrapping_add(i as u64 + 7));
+            ((h % 1000) as f64 / 500.0) - 1.0
+        });
+        ok(gradcheck(|_, v| v[0].matmul(v[1]), &[t(&[m, k], seed), t(&[k, n], seed + 1)]))?;
+        ok(gradcheck(|_, v| v[0].matmul(v[1].t()), &[t(&[m, k], seed), t(&[n, k], seed + 2)]))?;
+        ok(gradcheck(|_, v| v[0].matmul(v[1]), &[t(&[batch, m, k], seed), t(&[batch, k, n], seed + 3)]))?;
+        ok(gradcheck(|_, v| v[0].matmul(v[1]), &[t(&[batch, m, k], seed), t(&[k, n], seed + 4)]))?;
+        ok(gradcheck(|_, v| v[0].matmul(v[1]), &[t(&[m, k], seed), t(&[batch, k, n], seed + 5)]))?;
+    }
+
+    #[test]
+    fn unary_and_scalar_ops(x in strategy::any_tensor(3, 4, 0.2..3.0), p in 0.5f64..2.5, s in -2.0f64..2.0) {
+        ok(gradcheck(|_, v| v[0].exp(), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| v[0].log(), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| v[0].sqrt(), std::slice::from_ref(&x)))?;
+        ok(gradcheck(move |_, v| v[0].powf(p), std::slice::from_ref(&x)))?;
+        ok(gradcheck(move |_, v| v[0].mul_scalar(s).add_scalar(s), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| -v[0] * 3.0 - 1.0, std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| (v[0] - 1.5).abs(), &[x.map(|e| if (e - 1.5).abs() < 1e-3 { e + 2e-3 } else { e })]))?;
+    }
+
+    #[test]
+    fn every_activation(x in strategy::away_from_kinks(strategy::any_tensor(2, 5, -4.0..4.0), vec![-1.0, 0.0, 1.0], 1e-3)) {
+        for act in ALL_ACTIVATIONS {
+            let r = gradcheck(move |_, v| v[0].activation(act), std::slice::from_ref(&x));
+            prop_assert!(r.is_ok(), "{act}: {}", r.unwrap_err());
+        }
+        ok(gradcheck(|_, v| v[0].leaky_relu(0.2).elu(0.5).hardtanh(-0.5, 2.0), std::slice::from_ref(&x)))?;
+    }
+
+    #[test]
+    fn reductions_and_shape_ops(x in strategy::tensor(vec![2, 3, 4], -2.0..2.0), axis in 0isize..3, keep: bool) {
+        ok(gradcheck(move |_, v| v[0].sum_axis(axis, keep), std::slice::from_ref(&x)))?;
+        ok(gradcheck(move |_, v| v[0].mean_axis(axis - 3, keep), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| v[0].mean(), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| v[0].reshape(&[6, 4]).t(), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| v[0].permute(&[2, 0, 1]), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| v[0].index_select(1, &[2, 0, 2]), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| v[0].narrow(2, 1, 2), std::slice::from_ref(&x)))?;
+        ok(gradcheck(move |_, v| Var::concat(&[v[0], v[0].exp(), v[0]], axis), std::slice::from_ref(&x)))?;
+    }
+
+    #[test]
+    fn softmax_family_and_losses(x in strategy::tensor(vec![4, 5], -3.0..3.0), labels in prop::collection::vec(0usize..5, 4), t in strategy::tensor(vec![4, 5], 0.0..1.0)) {
+        ok(gradcheck(|_, v| v[0].softmax(), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| v[0].log_softmax(), std::slice::from_ref(&x)))?;
+        let l = labels.clone();
+        ok(gradcheck(move |_, v| v[0].cross_entropy(&l), std::slice::from_ref(&x)))?;
+        let tt = t.clone();
+        ok(gradcheck(move |_, v| v[0].bce_with_logits(&tt), std::slice::from_ref(&x)))?;
+        ok(gradcheck(move |_, v| v[0].mse(&t), std::slice::from_ref(&x)))?;
+    }
+
+    // The fused losses agree with their composed definitions, value and gradient.
+    #[test]
+    fn fused_losses_match_composed(x in strategy::tensor(vec![3, 4], -5.0..5.0), labels in prop::collection::vec(0usize..4, 3), t in strategy::tensor(vec![3, 4], 0.0..1.0)) {
+        let tape = Tape::<f64>::new();
+        let v = tape.leaf(x.clone());
+        let fused = v.cross_entropy(&labels);
+        let onehot = Tensor::<f64>::from_fn([3, 4], |ix| if labels[ix[0]] == ix[1] { 1.0 } else { 0.0 });
+        let composed = -(v.log_softmax().mul(tape.constant(onehot)).sum()) * (1.0 / 3.0);
+        prop_assert!((fused.item() - composed.item()).abs() < 1e-12);
+        let (g1, g2) = (fused.backward(), composed.backward());
+        prop_assert!(g1.wrt(&v).unwrap().allclose(g2.wrt(&v).unwrap(), 1e-10, 1e-12));
+
+        let tt = tape.constant(t.clone());
+        let bce = v.bce_with_logits(&t);
+        let p = v.sigmoid();
+        let composed = -(tt.mul(p.log()).add((-tt + 1.0).mul((-p + 1.0).log()))).mean();
+        prop_assert!((bce.item() - composed.item()).abs() < 1e-9);
+        prop_assert!(bce.backward().wrt(&v).unwrap().allclose(composed.backward().wrt(&v).unwrap(), 1e-7, 1e-9));
+
+        let mse = v.mse(&t);
+        let composed = v.sub(tt).square().mean();
+        prop_assert!((mse.item() - composed.item()).abs() < 1e-12);
+        prop_assert!(mse.backward().wrt(&v).unwrap().allclose(composed.backward().wrt(&v).unwrap(), 1e-12, 1e-12));
+    }
+
+    // A var used several times gets the sum of its contributions.
+    #[test]
+    fn chains_and_reuse(x in strategy::tensor(vec![3, 2], -1.5..1.5)) {
+        ok(gradcheck(|_, v| { let y = v[0].tanh(); y.mul(y).add(v[0]).mul(v[0].sigmoid()).sum() }, std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| v[0].matmul(v[0].t()).softmax().log().mean(), std::slice::from_ref(&x)))?;
+    }
+}
+
+#[test]
+fn two_hidden_layer_mlp_from_raw_ops() {
+    let t =
+        |dims: &[usize], s: f64| Tensor::<f64>::from_fn(dims, |ix| ((ix.iter().sum::<usize>() as f64 + s) * 0.7).sin());
+    let x = t(&[5, 4], 0.0);
+    let inputs = [t(&[6, 4], 1.0), t(&[6], 2.0), t(&[3, 6], 3.0), t(&[3], 4.0), t(&[2, 3], 5.0), t(&[2], 6.0)];
+    let labels = [0usize, 1, 1, 0, 1];
+    for act in [Activation::Tanh, Activation::Gelu, Activation::Silu, Activation::Sigmoid] {
+        let x = x.clone();
+        let r = gradcheck(
+            move |tape, v| {
+                let x = tape.constant(x.clone());
+                let h1 = x.matmul(v[0].t()).add(v[1]).activation(act);
+                let h2 = h1.matmul(v[2].t()).add(v[3]).activation(act);
+                h2.matmul(v[4].t()).add(v[5]).cross_entropy(&labels)
+            },
+            &inputs,
+        );
+        assert!(r.is_ok(), "{act}: {}", r.unwrap_err());
+    }
+}
+
+#[test]
+fn gradcheck_rejects_wrong_tolerance_free_check() {
+    // With zero tolerance even a correct gradient fails on truncation error:
+    // the checker really compares numbers.
+    let x = Tensor::from_vec(vec![0.7, -0.3], [2]).unwrap();
+    let strict = GradCheck { eps: 1e-3, atol: 0.0, rtol: 0.0 };
+    assert!(gradcheck_with(|_, v| v[0].exp().sum(), &[x], strict).is_err());
+}

@@ -1,0 +1,113 @@
+//! Tape behaviour: what backward visits, repeated use, errors, anomaly mode.
+
+use strata_autograd::{Phase, Tape};
+use strata_tensor::Tensor;
+
+#[test]
+fn constants_get_no_gradient_and_reuse_accumulates() {
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::from_vec(vec![3.0], [1]).unwrap());
+    let c = tape.constant(Tensor::from_vec(vec![2.0], [1]).unwrap());
+    // y = x·x + x·c  →  dy/dx = 2x + c = 8
+    let y = (x * x + x * c).sum();
+    assert!(!c.requires_grad() && x.requires_grad());
+    let g = y.backward();
+    assert_eq!(g.wrt(&x).unwrap().to_vec(), vec![8.0]);
+    assert!(g.wrt(&c).is_none());
+}
+
+#[test]
+fn no_grad_records_constants() {
+    let tape = Tape::<f32>::new();
+    let x = tape.leaf(Tensor::ones([2]));
+    let y = tape.no_grad(|| x.exp());
+    assert!(!y.requires_grad());
+    let g = (x + y).sum().backward();
+    assert_eq!(g.wrt(&x).unwrap().to_vec(), vec![1.0, 1.0]);
+}
+
+#[test]
+fn tags_find_gradients_without_the_var() {
+    let tape = Tape::<f32>::new();
+    let w = tape.leaf_tagged(Tensor::full([2], 2.0), 42);
+    let g = w.square().sum().backward();
+    assert_eq!(g.by_tag(42).unwrap().to_vec(), vec![4.0, 4.0]);
+    assert!(g.by_tag(7).is_none());
+    assert!((g.global_norm() - 32f32.sqrt()).abs() < 1e-6);
+}
+
+#[test]
+fn wrt_of_a_var_from_another_tape_is_an_error() {
+    let t1 = Tape::<f32>::new();
+    let t2 = Tape::<f32>::new();
+    let x1 = t1.leaf(Tensor::ones([1]));
+    let x2 = t2.leaf(Tensor::ones([1]));
+    let g = x1.sum().backward();
+    let err = g.try_wrt(&x2).unwrap_err();
+    assert!(err.to_string().contains("belongs to another tape"), "{err}");
+}
+
+#[test]
+#[should_panic(expected = "add: the two Vars come from different tapes")]
+fn mixing_tapes_panics() {
+    let t1 = Tape::<f32>::new();
+    let t2 = Tape::<f32>::new();
+    let _ = t1.leaf(Tensor::ones([1])) + t2.leaf(Tensor::ones([1]));
+}
+
+#[test]
+#[should_panic(expected = "matmul: [4, 3] x [4, 2]: inner dimensions 3 and 4 differ")]
+fn shape_mismatch_names_op_and_shapes() {
+    let t = Tape::<f32>::new();
+    let _ = t.leaf(Tensor::zeros([4, 3])).matmul(t.leaf(Tensor::zeros([4, 2])));
+}
+
+#[test]
+#[should_panic(expected = "backward: the output has shape [2]")]
+fn backward_needs_a_scalar() {
+    let t = Tape::<f32>::new();
+    let _ = t.leaf(Tensor::zeros([2])).exp().backward();
+}
+
+#[test]
+#[should_panic(expected = "cross_entropy: label 3 is out of range for 3 classes")]
+fn bad_label_is_named() {
+    let t = Tape::<f32>::new();
+    let _ = t.leaf(Tensor::zeros([1, 3])).cross_entropy(&[3]);
+}
+
+#[test]
+fn anomaly_mode_names_the_first_bad_op() {
+    let tape = Tape::<f32>::with_anomaly_detection();
+    let x = tape.leaf(Tensor::from_vec(vec![-1.0, 4.0], [2]).unwrap());
+    let y = x.exp().log();
+    let z = x.sqrt(); // sqrt(-1) = NaN: node 3
+    let loss = (y + z).sum();
+    let a = tape.anomaly().expect("NaN was recorded");
+    assert_eq!((a.op.as_str(), a.node, a.phase), ("sqrt", 3, Phase::Forward));
+    assert_eq!(a.to_string(), "NaN/Inf first appeared in the forward output of `sqrt` (node 3)");
+    let _ = loss.backward();
+
+    // A gradient that is infinite although the forward values are finite.
+    let tape = Tape::<f32>::with_anomaly_detection();
+    let x = tape.leaf(Tensor::from_vec(vec![0.0], [1]).unwrap());
+    let g = x.sqrt().sum().backward();
+    assert!(tape.anomaly().is_none());
+    let a = g.anomaly().expect("infinite gradient recorded");
+    assert_eq!((a.op.as_str(), a.phase), ("sqrt", Phase::Backward));
+    // Off by default: nothing is recorded.
+    let tape = Tape::<f32>::new();
+    let _ = tape.leaf(Tensor::from_vec(vec![-1.0], [1]).unwrap()).sqrt();
+    assert!(tape.anomaly().is_none());
+}
+
+#[test]
+fn only_what_a_leaf_needs_is_computed() {
+    let tape = Tape::<f32>::new();
+    let c = tape.constant(Tensor::ones([3]));
+    let big = c.exp().tanh(); // no leaf upstream
+    let w = tape.leaf(Tensor::ones([3]));
+    let y = big.mul(w).sum();
+    assert!(!big.requires_grad());
+    assert_eq!(y.backward().wrt(&w).unwrap().to_vec(), vec![1f32.exp().tanh(); 3]);
+}
