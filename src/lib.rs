@@ -4,12 +4,26 @@
 //! inspecting neural networks in plain Rust on the CPU. This facade re-exports
 //! the workspace's crates:
 //!
-//! - [`tensor`]: n-dimensional tensors, broadcasting, reductions, fast matmul.
+//! - [`tensor`]: n-dimensional tensors, broadcasting, reductions, fast matmul;
+//! - [`autograd`]: the tape, every op and activation, fused losses, gradcheck.
+//!
+//! ```
+//! use strata::prelude::*;
+//!
+//! let tape = Tape::<f64>::new();
+//! let w = tape.leaf(Tensor::from_vec(vec![0.5, -0.25], [1, 2]).unwrap());
+//! let x = tape.constant(Tensor::from_vec(vec![1.0, 2.0], [1, 2]).unwrap());
+//! let y = x.matmul(w.t()).tanh().sum();
+//! let grads = y.backward();
+//! assert_eq!(grads.wrt(&w).unwrap().dims(), &[1, 2]);
+//! ```
 #![deny(missing_docs)]
 
+pub use strata_autograd as autograd;
 pub use strata_tensor as tensor;
 
 /// The names most programs need, in one `use strata::prelude::*;`.
 pub mod prelude {
+    pub use strata_autograd::{gradcheck, Activation, CustomOp, Grads, Tape, Var};
     pub use strata_tensor::{Float, Shape, Tensor, TensorError};
 }

@@ -10,3 +10,56 @@ pub fn random_vec(len: usize, seed: u64) -> Vec<f32> {
     let mut rng = StdRng::seed_from_u64(seed);
     (0..len).map(|_| rng.random::<f32>() * 2.0 - 1.0).collect()
 }
+
+use strata_autograd::Tape;
+use strata_tensor::Tensor;
+
+/// Records a chain of `ops` elementwise ops on a 1-element tensor (cycling
+/// through mul, add, tanh and sub) and runs backward; returns the gradient.
+#[must_use]
+pub fn tape_chain(ops: usize) -> f32 {
+    let tape = Tape::<f32>::new();
+    let x = tape.leaf(Tensor::from_vec(vec![0.5], [1]).expect("one value"));
+    let c = tape.constant(Tensor::from_vec(vec![0.999], [1]).expect("one value"));
+    let mut v = x;
+    for i in 0..ops {
+        v = match i % 4 {
+            0 => v * c,
+            1 => v + c,
+            2 => v.tanh(),
+            _ => v - c,
+        };
+    }
+    let grads = v.sum().backward();
+    grads.wrt(&x).expect("x feeds the chain").item()
+}
+
+/// Trains a 2 → 8 (tanh) → 1 (sigmoid) network on XOR with MSE, full batch of
+/// 4, plain SGD, built from raw autograd ops. Returns the final loss.
+#[must_use]
+pub fn xor_train(steps: usize, lr: f32) -> f32 {
+    let x = Tensor::from_vec(vec![0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], [4, 2]).expect("4x2");
+    let y = Tensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], [4, 1]).expect("4x1");
+    let init = |n: usize, seed: u64| -> Vec<f32> { random_vec(n, seed).into_iter().collect() };
+    let mut w1 = Tensor::from_vec(init(16, 11), [8, 2]).expect("8x2");
+    let mut b1 = Tensor::<f32>::zeros([8]);
+    let mut w2 = Tensor::from_vec(init(8, 12), [1, 8]).expect("1x8");
+    let mut b2 = Tensor::<f32>::zeros([1]);
+    let mut loss = f32::NAN;
+    for _ in 0..steps {
+        let tape = Tape::new();
+        let (vw1, vb1, vw2, vb2) =
+            (tape.leaf(w1.clone()), tape.leaf(b1.clone()), tape.leaf(w2.clone()), tape.leaf(b2.clone()));
+        let h = tape.constant(x.clone()).matmul(vw1.t()).add(vb1).tanh();
+        let out = h.matmul(vw2.t()).add(vb2).sigmoid();
+        let l = out.mse(&y);
+        let g = l.backward();
+        loss = l.item();
+        let step = |p: &mut Tensor<f32>, g: &Tensor<f32>| *p = p.sub(&g.mul_scalar(lr));
+        step(&mut w1, g.wrt(&vw1).expect("grad"));
+        step(&mut b1, g.wrt(&vb1).expect("grad"));
+        step(&mut w2, g.wrt(&vw2).expect("grad"));
+        step(&mut b2, g.wrt(&vb2).expect("grad"));
+    }
+    loss
+}

@@ -162,11 +162,11 @@ impl<T: Float> Tensor<T> {
         op: &'static str,
         f: impl Fn(T, T) -> T + Sync + Send,
     ) -> Result<Tensor<T>, TensorError> {
-        let shape = if self.shape() == other.shape() {
-            self.shape().clone()
-        } else {
-            self.shape().broadcast(other.shape(), op)?
-        };
+        if self.shape() == other.shape() {
+            let out = strided::zip(&self.data, &self.layout, &other.data, &other.layout, f);
+            return Ok(Tensor::from_parts(out, self.shape().clone()));
+        }
+        let shape = self.shape().broadcast(other.shape(), op)?;
         let la = self.layout.broadcast_to(&shape);
         let lb = other.layout.broadcast_to(&shape);
         Ok(Tensor::from_parts(strided::zip(&self.data, &la, &other.data, &lb, f), shape))

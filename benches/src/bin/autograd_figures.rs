@@ -1,0 +1,20 @@
+//! Prints the two autograd figures once, for a quick look without criterion:
+//! `cargo run --release -p strata-bench --bin autograd_figures`.
+
+use std::time::Instant;
+
+use strata_bench::{tape_chain, xor_train};
+
+fn main() {
+    let reps = 2000;
+    let _ = tape_chain(1000);
+    let t = Instant::now();
+    for _ in 0..reps {
+        std::hint::black_box(tape_chain(1000));
+    }
+    let per_op = t.elapsed().as_secs_f64() / (reps * 1000) as f64;
+    println!("tape: {:.0} ns per elementwise op (forward + backward)", per_op * 1e9);
+    let t = Instant::now();
+    let loss = xor_train(10_000, 1.0);
+    println!("xor: 10,000 SGD steps in {:.1} ms, final loss {loss:.5}", t.elapsed().as_secs_f64() * 1e3);
+}
