@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use strata_bench::random_vec;
+use strata_bench::{peer_sgemm, random_vec, Peer};
 use strata_tensor::Tensor;
 
 fn threads() -> usize {
@@ -40,59 +40,14 @@ fn bench(c: &mut Criterion) {
         let (ta, tb) = (Tensor::from_slice(&a, [n, n]).unwrap(), Tensor::from_slice(&b, [n, n]).unwrap());
         group.bench_with_input(BenchmarkId::new("strata", n), &n, |bch, _| bch.iter(|| black_box(ta.matmul(&tb))));
         let mut out = vec![0.0f32; n * n];
-        group.bench_with_input(BenchmarkId::new("matrixmultiply", n), &n, |bch, _| {
-            bch.iter(|| {
-                // SAFETY: a, b, out hold n*n f32 each, row-major with the given strides.
-                unsafe {
-                    matrixmultiply::sgemm(
-                        n,
-                        n,
-                        n,
-                        1.0,
-                        a.as_ptr(),
-                        n as isize,
-                        1,
-                        b.as_ptr(),
-                        n as isize,
-                        1,
-                        0.0,
-                        out.as_mut_ptr(),
-                        n as isize,
-                        1,
-                    );
-                }
-                black_box(&out);
-            })
-        });
-        group.bench_with_input(BenchmarkId::new("gemm", n), &n, |bch, _| {
-            bch.iter(|| {
-                // SAFETY: as above; gemm takes (column stride, row stride) pairs.
-                unsafe {
-                    gemm::gemm(
-                        n,
-                        n,
-                        n,
-                        out.as_mut_ptr(),
-                        1,
-                        n as isize,
-                        false,
-                        a.as_ptr(),
-                        1,
-                        n as isize,
-                        b.as_ptr(),
-                        1,
-                        n as isize,
-                        0.0f32,
-                        1.0f32,
-                        false,
-                        false,
-                        false,
-                        if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None },
-                    );
-                }
-                black_box(&out);
-            })
-        });
+        for (name, peer) in [("matrixmultiply", Peer::MatrixMultiply), ("gemm", Peer::Gemm)] {
+            group.bench_with_input(BenchmarkId::new(name, n), &n, |bch, _| {
+                bch.iter(|| {
+                    peer_sgemm(peer, n, &a, &b, &mut out, threads);
+                    black_box(&out);
+                })
+            });
+        }
         group.finish();
     }
 }

@@ -12,6 +12,57 @@ pub fn random_vec(len: usize, seed: u64) -> Vec<f32> {
 }
 
 use strata_autograd::Tape;
+
+/// One of the peer libraries Strata's matmul is measured against.
+#[derive(Clone, Copy, Debug)]
+pub enum Peer {
+    /// The `gemm` crate, on rayon with the given thread count.
+    Gemm,
+    /// The `matrixmultiply` crate with its `threading` feature (thread count
+    /// from MATMUL_NUM_THREADS).
+    MatrixMultiply,
+}
+
+/// `out ← a · b` for row-major `n × n` f32 matrices, by `peer`.
+///
+/// # Panics
+/// If a slice is shorter than `n * n`.
+pub fn peer_sgemm(peer: Peer, n: usize, a: &[f32], b: &[f32], out: &mut [f32], threads: usize) {
+    assert!(a.len() >= n * n && b.len() >= n * n && out.len() >= n * n, "peer_sgemm: slices shorter than n*n");
+    let ld = n as isize;
+    match peer {
+        // SAFETY: a, b, out hold n*n f32 (asserted), row-major; gemm takes
+        // (column stride, row stride) pairs.
+        Peer::Gemm => unsafe {
+            let par = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
+            gemm::gemm(
+                n,
+                n,
+                n,
+                out.as_mut_ptr(),
+                1,
+                ld,
+                false,
+                a.as_ptr(),
+                1,
+                ld,
+                b.as_ptr(),
+                1,
+                ld,
+                0.0f32,
+                1.0f32,
+                false,
+                false,
+                false,
+                par,
+            );
+        },
+        // SAFETY: as above; matrixmultiply takes (row stride, column stride).
+        Peer::MatrixMultiply => unsafe {
+            matrixmultiply::sgemm(n, n, n, 1.0, a.as_ptr(), ld, 1, b.as_ptr(), ld, 1, 0.0, out.as_mut_ptr(), ld, 1);
+        },
+    }
+}
 use strata_tensor::Tensor;
 
 /// Records a chain of `ops` elementwise ops on a 1-element tensor (cycling

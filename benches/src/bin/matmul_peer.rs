@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use strata_bench::random_vec;
+use strata_bench::{peer_sgemm, random_vec, Peer};
 use strata_tensor::Tensor;
 
 fn main() {
@@ -27,49 +27,8 @@ fn main() {
         "strata" => {
             std::hint::black_box(ta.matmul(&tb));
         }
-        // SAFETY: a, b, out hold n*n f32 each, row-major with the strides given.
-        "gemm" => unsafe {
-            gemm::gemm(
-                n,
-                n,
-                n,
-                out.as_mut_ptr(),
-                1,
-                n as isize,
-                false,
-                a.as_ptr(),
-                1,
-                n as isize,
-                b.as_ptr(),
-                1,
-                n as isize,
-                0.0f32,
-                1.0f32,
-                false,
-                false,
-                false,
-                if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None },
-            )
-        },
-        // SAFETY: as above.
-        "matrixmultiply" => unsafe {
-            matrixmultiply::sgemm(
-                n,
-                n,
-                n,
-                1.0,
-                a.as_ptr(),
-                n as isize,
-                1,
-                b.as_ptr(),
-                n as isize,
-                1,
-                0.0,
-                out.as_mut_ptr(),
-                n as isize,
-                1,
-            )
-        },
+        "gemm" => peer_sgemm(Peer::Gemm, n, &a, &b, &mut out, threads),
+        "matrixmultiply" => peer_sgemm(Peer::MatrixMultiply, n, &a, &b, &mut out, threads),
         other => panic!("unknown library {other}: use strata, gemm or matrixmultiply"),
     };
     run();

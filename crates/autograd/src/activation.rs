@@ -6,7 +6,7 @@
 
 use strata_tensor::Float;
 
-use crate::special::{erf, sigmoid, softplus};
+use strata_tensor::scalar::{erf, sigmoid, softplus};
 
 /// An elementwise activation. Parameters are `f64` so the enum is `Copy` and
 /// independent of the tensor's float type; defaults follow PyTorch.

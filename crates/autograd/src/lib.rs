@@ -44,7 +44,6 @@ mod grads;
 mod op;
 mod ops;
 mod ops_support;
-mod special;
 #[cfg(feature = "proptest")]
 pub mod strategy;
 mod tape;

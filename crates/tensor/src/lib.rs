@@ -34,6 +34,7 @@ mod kernels;
 mod layout;
 mod ops;
 mod random;
+pub mod scalar;
 mod shape;
 mod tensor;
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use strata_tensor::{Float, Tensor};
 
 use crate::op::Op;
-use crate::special::{sigmoid, softplus};
 use crate::var::Var;
+use strata_tensor::scalar::{sigmoid, softplus};
 
 /// Softmax over the last axis of a tensor, stable (the row max is subtracted).
 pub(crate) fn softmax_last<T: Float>(x: &Tensor<T>) -> Tensor<T> {

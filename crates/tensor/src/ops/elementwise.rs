@@ -4,6 +4,7 @@
 use crate::error::TensorError;
 use crate::float::Float;
 use crate::kernels::strided;
+use crate::scalar::sigmoid;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -126,17 +127,6 @@ unary_ops! {
     relu, |x| if x > T::zero() { x } else { T::zero() };
     /// 1 where the value is NaN, else 0.
     isnan, |x| mask(x.is_nan());
-}
-
-/// Logistic sigmoid, stable at both ends: `e^x` is only taken of `-|x|`.
-#[inline]
-pub(crate) fn sigmoid<T: Float>(x: T) -> T {
-    if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::one() + e)
-    }
 }
 
 impl<T: Float> Tensor<T> {

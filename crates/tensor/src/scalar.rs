@@ -1,11 +1,11 @@
-//! Scalar special functions the ops need: a stable sigmoid and softplus, and
-//! `erf` (num-traits has none).
+//! Scalar special functions shared by the tensor ops and the autograd crate's
+//! activations: a stable sigmoid and softplus, and `erf` (num-traits has none).
 
-use strata_tensor::Float;
+use crate::float::Float;
 
-/// Logistic sigmoid; `exp` only of `-|x|`, so it never overflows.
+/// Logistic sigmoid `1 / (1 + e⁻ˣ)`; `exp` only of `-|x|`, so it never overflows.
 #[inline]
-pub(crate) fn sigmoid<T: Float>(x: T) -> T {
+pub fn sigmoid<T: Float>(x: T) -> T {
     if x >= T::zero() {
         T::one() / (T::one() + (-x).exp())
     } else {
@@ -16,7 +16,7 @@ pub(crate) fn sigmoid<T: Float>(x: T) -> T {
 
 /// `ln(1 + eˣ) = max(x, 0) + ln(1 + e^-|x|)`, stable for any x.
 #[inline]
-pub(crate) fn softplus<T: Float>(x: T) -> T {
+pub fn softplus<T: Float>(x: T) -> T {
     x.max(T::zero()) + (-x.abs()).exp().ln_1p()
 }
 
@@ -25,7 +25,7 @@ pub(crate) fn softplus<T: Float>(x: T) -> T {
 /// Uses the series `erf x = 2/√π · e^{-x²} · Σ 2ⁿ x^{2n+1} / (1·3·…·(2n+1))`,
 /// whose terms are all positive (no cancellation); for |x| ≥ 6, erf is ±1
 /// to double precision.
-pub(crate) fn erf<T: Float>(x: T) -> T {
+pub fn erf<T: Float>(x: T) -> T {
     let v = x.as_f64();
     if v.is_nan() {
         return x;
