@@ -91,10 +91,9 @@ pub fn tape_chain(ops: usize) -> f32 {
 pub fn xor_train(steps: usize, lr: f32) -> f32 {
     let x = Tensor::from_vec(vec![0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], [4, 2]).expect("4x2");
     let y = Tensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], [4, 1]).expect("4x1");
-    let init = |n: usize, seed: u64| -> Vec<f32> { random_vec(n, seed).into_iter().collect() };
-    let mut w1 = Tensor::from_vec(init(16, 11), [8, 2]).expect("8x2");
+    let mut w1 = Tensor::from_vec(random_vec(16, 11), [8, 2]).expect("8x2");
     let mut b1 = Tensor::<f32>::zeros([8]);
-    let mut w2 = Tensor::from_vec(init(8, 12), [1, 8]).expect("1x8");
+    let mut w2 = Tensor::from_vec(random_vec(8, 12), [1, 8]).expect("1x8");
     let mut b2 = Tensor::<f32>::zeros([1]);
     let mut loss = f32::NAN;
     for _ in 0..steps {

@@ -149,7 +149,7 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
             }
             Op::BceWithLogits(a, targets) => {
                 let scale = g.item() / T::of(targets.numel() as f64);
-                sink.send(i, *a, || crate::ops_support::sigmoid_tensor(val(*a)).sub(targets).mul_scalar(scale));
+                sink.send(i, *a, || val(*a).sigmoid().sub(targets).mul_scalar(scale));
             }
             Op::Mse(a, targets) => {
                 let scale = g.item() * T::of(2.0) / T::of(targets.numel() as f64);

@@ -2,8 +2,6 @@
 
 use strata_tensor::{Float, Tensor};
 
-pub(crate) use crate::ops::sigmoid_tensor;
-
 /// `f(x, y, g)` elementwise over three tensors of one shape.
 pub(crate) fn map3<T: Float>(x: &Tensor<T>, y: &Tensor<T>, g: &Tensor<T>, f: impl Fn(T, T, T) -> T) -> Tensor<T> {
     let (xs, ys, gs) = (x.contiguous(), y.contiguous(), g.contiguous());

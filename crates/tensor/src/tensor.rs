@@ -201,6 +201,14 @@ impl<T: Float> Tensor<T> {
         self.is_contiguous().then(|| &self.data[self.layout.offset..self.layout.offset + self.numel()])
     }
 
+    /// The elements in row-major order, borrowed when the tensor is contiguous.
+    pub(crate) fn contiguous_data(&self) -> std::borrow::Cow<'_, [T]> {
+        match self.as_slice() {
+            Some(s) => std::borrow::Cow::Borrowed(s),
+            None => std::borrow::Cow::Owned(self.to_vec()),
+        }
+    }
+
     /// The elements in row-major order, as a new `Vec`.
     #[must_use]
     pub fn to_vec(&self) -> Vec<T> {
@@ -295,7 +303,11 @@ impl<T: Float> Tensor<T> {
     #[must_use]
     pub fn allclose(&self, other: &Tensor<T>, rtol: T, atol: T) -> bool {
         self.shape() == other.shape()
-            && self.to_vec().iter().zip(other.to_vec()).all(|(&a, b)| (a - b).abs() <= atol + rtol * b.abs())
+            && self
+                .contiguous_data()
+                .iter()
+                .zip(other.contiguous_data().iter())
+                .all(|(&a, &b)| (a - b).abs() <= atol + rtol * b.abs())
     }
 }
 

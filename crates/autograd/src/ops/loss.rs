@@ -7,7 +7,7 @@ use strata_tensor::{Float, Tensor};
 
 use crate::op::Op;
 use crate::var::Var;
-use strata_tensor::scalar::{sigmoid, softplus};
+use strata_tensor::scalar::softplus;
 
 /// Softmax over the last axis of a tensor, stable (the row max is subtracted).
 pub(crate) fn softmax_last<T: Float>(x: &Tensor<T>) -> Tensor<T> {
@@ -108,9 +108,4 @@ impl<'t, T: Float> Var<'t, T> {
         let loss = Tensor::scalar(x.sub(targets).square().mean_all());
         self.tape.record(Op::Mse(self.index, targets.clone()), loss)
     }
-}
-
-/// `σ` on tensors, for the BCE gradient.
-pub(crate) fn sigmoid_tensor<T: Float>(x: &Tensor<T>) -> Tensor<T> {
-    x.map(sigmoid)
 }

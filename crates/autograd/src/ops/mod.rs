@@ -5,5 +5,3 @@ mod activation;
 mod arith;
 mod loss;
 mod shape;
-
-pub(crate) use loss::sigmoid_tensor;

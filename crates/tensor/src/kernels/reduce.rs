@@ -80,16 +80,15 @@ pub(crate) fn fold_axis<T: Float>(
 /// axis (`inner == 1`) use the eight-lane sum.
 pub(crate) fn sum_axis<T: Float>(src: &[T], outer: usize, len: usize, inner: usize) -> Vec<T> {
     if inner == 1 {
-        let rows = src.chunks_exact(len.max(1)).take(outer);
-        if src.len() >= PAR_THRESHOLD && len > 0 {
+        if len == 0 {
+            return vec![T::zero(); outer];
+        }
+        if src.len() >= PAR_THRESHOLD {
             let mut out = Vec::with_capacity(outer);
             src.par_chunks_exact(len).map(sum).collect_into_vec(&mut out);
             return out;
         }
-        if len == 0 {
-            return vec![T::zero(); outer];
-        }
-        return rows.map(sum).collect();
+        return src.chunks_exact(len).map(sum).collect();
     }
     fold_axis(src, outer, len, inner, T::zero(), |a, b| a + b)
 }

@@ -245,7 +245,7 @@ impl<T: Float> Tensor<T> {
     /// True if any element is NaN or infinite.
     #[must_use]
     pub fn has_non_finite(&self) -> bool {
-        self.to_vec().iter().any(|x| !x.is_finite())
+        self.contiguous_data().iter().any(|x| !x.is_finite())
     }
 
     /// A tensor of the given shape filled from `self` by broadcasting (a view).

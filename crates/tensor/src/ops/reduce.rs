@@ -23,14 +23,6 @@ impl<T: Float> Tensor<T> {
         (ax, outer, dims[ax], inner, Shape::from(out))
     }
 
-    /// The contiguous elements (borrowed when already contiguous).
-    fn contiguous_data(&self) -> std::borrow::Cow<'_, [T]> {
-        match self.as_slice() {
-            Some(s) => std::borrow::Cow::Borrowed(s),
-            None => std::borrow::Cow::Owned(self.to_vec()),
-        }
-    }
-
     /// Sum of all elements (0 for an empty tensor).
     #[must_use]
     pub fn sum_all(&self) -> T {
