@@ -47,6 +47,10 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
         grads[root] = Some(seed);
     }
     let mut keep: Vec<(usize, Tensor<T>)> = Vec::new();
+    let mut retained = vec![false; if tape.retained.borrow().is_empty() { 0 } else { root + 1 }];
+    for &r in tape.retained.borrow().iter().filter(|&&r| r <= root) {
+        retained[r] = true;
+    }
     let mut sink = Sink { nodes, grads: &mut grads, detect: tape.anomaly_detection(), anomaly: None };
     for i in (0..=root).rev() {
         let node = &nodes[i];
@@ -54,6 +58,9 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
             continue;
         }
         let Some(g) = sink.grads[i].take() else { continue };
+        if retained.get(i).copied().unwrap_or(false) && !matches!(node.op, Op::Leaf(_)) {
+            keep.push((i, g.clone()));
+        }
         let val = |p: usize| &nodes[p].value;
         let out = &node.value;
         match &node.op {
@@ -83,6 +90,16 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
             Op::Matmul(a, b) => {
                 sink.send(i, *a, || g.matmul(&val(*b).t()).sum_to(val(*a).shape()));
                 sink.send(i, *b, || val(*a).t().matmul(&g).sum_to(val(*b).shape()));
+            }
+            Op::Linear(x, w, b) => {
+                // A 1-D input is one row: lift it so both cases share one formula.
+                let row = |t: &Tensor<T>| if t.rank() == 1 { t.unsqueeze(0) } else { t.clone() };
+                let (xv, g2) = (row(val(*x)), row(&g));
+                sink.send(i, *x, || g2.matmul(val(*w)).reshape(val(*x).shape().clone()));
+                sink.send(i, *w, || g2.t().matmul(&xv));
+                if let Some(b) = b {
+                    sink.send(i, *b, || g2.sum_axis(0, false));
+                }
             }
             Op::AddScalar(a) => sink.send(i, *a, || g.clone()),
             Op::MulScalar(a, s) => sink.send(i, *a, || g.mul_scalar(*s)),

@@ -27,7 +27,8 @@ impl<T: Float> Grads<T> {
     }
 
     /// The gradient with respect to a leaf, or `None` if the output does not
-    /// depend on it (or it is not a leaf: intermediate gradients are freed as
+    /// depend on it (or it is neither a leaf nor marked with [`Tape::retain_grad`](crate::Tape::retain_grad):
+    /// intermediate gradients are freed as
     /// soon as they are used, as in PyTorch).
     ///
     /// # Panics

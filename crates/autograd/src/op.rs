@@ -20,6 +20,8 @@ pub(crate) enum Op<T: Float> {
     Mul(usize, usize),
     Div(usize, usize),
     Matmul(usize, usize),
+    /// `x·Wᵀ + b`: input, weight, optional bias.
+    Linear(usize, usize, Option<usize>),
     AddScalar(usize),
     MulScalar(usize, T),
     PowScalar(usize, T),
@@ -64,6 +66,7 @@ impl<T: Float> Op<T> {
             Op::Mul(..) => "mul",
             Op::Div(..) => "div",
             Op::Matmul(..) => "matmul",
+            Op::Linear(..) => "linear",
             Op::AddScalar(_) => "add_scalar",
             Op::MulScalar(..) => "mul_scalar",
             Op::PowScalar(..) => "powf",
@@ -122,6 +125,13 @@ impl<T: Float> Op<T> {
             | Op::CrossEntropy(a, ..)
             | Op::BceWithLogits(a, _)
             | Op::Mse(a, _) => f(*a),
+            Op::Linear(x, w, b) => {
+                f(*x);
+                f(*w);
+                if let Some(b) = b {
+                    f(*b);
+                }
+            }
             Op::Concat(parts, _) | Op::Custom(_, parts) => parts.iter().copied().for_each(f),
         }
     }

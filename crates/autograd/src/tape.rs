@@ -42,6 +42,8 @@ pub struct Tape<T: Float = f32> {
     anomaly_detection: bool,
     pub(crate) anomaly: RefCell<Option<Anomaly>>,
     grad_enabled: Cell<bool>,
+    /// Non-leaf nodes whose gradient backward keeps (see [`Tape::retain_grad`]).
+    pub(crate) retained: RefCell<Vec<usize>>,
 }
 
 impl<T: Float> Default for Tape<T> {
@@ -60,6 +62,7 @@ impl<T: Float> Tape<T> {
             anomaly_detection: false,
             anomaly: RefCell::new(None),
             grad_enabled: Cell::new(true),
+            retained: RefCell::new(Vec::new()),
         }
     }
 
@@ -108,6 +111,18 @@ impl<T: Float> Tape<T> {
         let r = f();
         self.grad_enabled.set(before);
         r
+    }
+
+    /// Asks backward to keep the gradient of an intermediate var (PyTorch's
+    /// `retain_grad`), so [`Grads::wrt`](crate::Grads::wrt) returns it. Layer
+    /// diagnostics use it for the gradient reaching each hidden layer's output.
+    ///
+    /// # Panics
+    /// If `v` comes from another tape.
+    #[track_caller]
+    pub fn retain_grad(&self, v: Var<'_, T>) {
+        assert!(v.tape_id() == self.id, "retain_grad: a Var of another tape was used on this tape");
+        self.retained.borrow_mut().push(v.index);
     }
 
     /// Number of recorded nodes.

@@ -21,6 +21,14 @@ const ALL_ACTIVATIONS: [Activation; 13] = [
     Activation::Hardtanh(-1.0, 1.0),
 ];
 
+/// A deterministic tensor of values in [-1, 1) from a seed (cheaper to shrink than random tensors).
+fn t(dims: &[usize], s: u64) -> Tensor<f64> {
+    Tensor::from_fn(dims, |ix| {
+        let h = ix.iter().fold(s, |acc, &i| acc.wrapping_mul(31).wrapping_add(i as u64 + 7));
+        ((h % 1000) as f64 / 500.0) - 1.0
+    })
+}
+
 fn ok(r: Result<(), strata_autograd::GradCheckError>) -> Result<(), TestCaseError> {
     r.map_err(|e| TestCaseError::fail(e.to_string()))
 }
@@ -42,15 +50,19 @@ proptest! {
 
     #[test]
     fn matmul_2d_and_batched(m in 1usize..5, k in 1usize..5, n in 1usize..5, batch in 1usize..4, seed in 0u64..1000) {
-        let t = |dims: &[usize], s: u64| Tensor::<f64>::from_fn(dims, |ix| {
-            let h = ix.iter().fold(s, |acc, &i| acc.wrapping_mul(31).wrapping_add(i as u64 + 7));
-            ((h % 1000) as f64 / 500.0) - 1.0
-        });
         ok(gradcheck(|_, v| v[0].matmul(v[1]), &[t(&[m, k], seed), t(&[k, n], seed + 1)]))?;
         ok(gradcheck(|_, v| v[0].matmul(v[1].t()), &[t(&[m, k], seed), t(&[n, k], seed + 2)]))?;
         ok(gradcheck(|_, v| v[0].matmul(v[1]), &[t(&[batch, m, k], seed), t(&[batch, k, n], seed + 3)]))?;
         ok(gradcheck(|_, v| v[0].matmul(v[1]), &[t(&[batch, m, k], seed), t(&[k, n], seed + 4)]))?;
         ok(gradcheck(|_, v| v[0].matmul(v[1]), &[t(&[m, k], seed), t(&[batch, k, n], seed + 5)]))?;
+    }
+
+    #[test]
+    fn fused_linear(m in 1usize..6, k in 1usize..6, n in 1usize..6, seed in 0u64..1000) {
+        let (x, w, b) = (t(&[m, k], seed), t(&[n, k], seed + 1), t(&[n], seed + 2));
+        ok(gradcheck(|_, v| v[0].linear(v[1], Some(v[2])).tanh().sum(), &[x.clone(), w.clone(), b]))?;
+        ok(gradcheck(|_, v| v[0].linear(v[1], None).square().sum(), &[x, w.clone()]))?;
+        ok(gradcheck(|_, v| v[0].linear(v[1], None).square().sum(), &[t(&[k], seed + 3), w]))?;
     }
 
     #[test]

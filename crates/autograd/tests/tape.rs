@@ -111,3 +111,31 @@ fn only_what_a_leaf_needs_is_computed() {
     assert!(!big.requires_grad());
     assert_eq!(y.backward().wrt(&w).unwrap().to_vec(), vec![1f32.exp().tanh(); 3]);
 }
+
+#[test]
+fn retain_grad_keeps_an_intermediate_gradient() {
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::from_vec(vec![1.0, -2.0, 3.0], [3]).unwrap());
+    let h = x.mul_scalar(2.0);
+    let y = h.square().sum();
+    let unretained = y.backward();
+    assert!(unretained.wrt(&h).is_none());
+    tape.retain_grad(h);
+    let grads = y.backward();
+    assert_eq!(grads.wrt(&h).unwrap().to_vec(), vec![4.0, -8.0, 12.0]); // dy/dh = 2h
+    assert_eq!(grads.wrt(&x).unwrap().to_vec(), vec![8.0, -16.0, 24.0]);
+}
+
+#[test]
+fn linear_matches_matmul_plus_bias_in_value_and_gradient() {
+    let tape = Tape::<f64>::new();
+    let x = tape.constant(Tensor::from_fn([3, 2], |i| (i[0] * 2 + i[1]) as f64 - 2.5));
+    let w = tape.leaf(Tensor::from_fn([4, 2], |i| 0.1 * (i[0] as f64) - 0.2 * i[1] as f64));
+    let b = tape.leaf(Tensor::from_vec(vec![0.5, -0.5, 1.0, 0.0], [4]).unwrap());
+    let fused = x.linear(w, Some(b)).sigmoid().sum();
+    let composed = x.matmul(w.t()).add(b).sigmoid().sum();
+    assert!((fused.item() - composed.item()).abs() < 1e-12);
+    let (gf, gc) = (fused.backward(), composed.backward());
+    assert!(gf.wrt(&w).unwrap().allclose(gc.wrt(&w).unwrap(), 1e-12, 1e-12));
+    assert!(gf.wrt(&b).unwrap().allclose(gc.wrt(&b).unwrap(), 1e-12, 1e-12));
+}

@@ -72,6 +72,30 @@ impl<'t, T: Float> Var<'t, T> {
         })
     }
 
+    /// A dense layer's affine map, `self · weightᵀ + bias`, recorded as one op:
+    /// `self` is `[batch, in]` (or `[in]`), `weight` is `[out, in]` (PyTorch's
+    /// `nn.Linear` layout), `bias` is `[out]`. The bias is added in the
+    /// product's write-out (see `Tensor::linear`), so it costs no extra pass.
+    /// `dx = G·W`, `dW = Gᵀ·x`, `db = Σ_batch G`.
+    ///
+    /// # Panics
+    /// If the shapes do not fit (the message names `linear` and both shapes),
+    /// or the vars come from different tapes.
+    #[must_use]
+    #[track_caller]
+    pub fn linear(self, weight: Var<'_, T>, bias: Option<Var<'_, T>>) -> Var<'t, T> {
+        self.same_tape(&weight, "linear");
+        if let Some(b) = &bias {
+            self.same_tape(b, "linear");
+        }
+        let out = {
+            let nodes = self.tape.nodes.borrow();
+            let b = bias.map(|b| &nodes[b.index].value);
+            nodes[self.index].value.linear(&nodes[weight.index].value, b)
+        };
+        self.tape.record(Op::Linear(self.index, weight.index, bias.map(|b| b.index)), out)
+    }
+
     /// `self + s`. `d = 1`.
     #[must_use]
     pub fn add_scalar(self, s: T) -> Var<'t, T> {

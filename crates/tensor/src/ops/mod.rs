@@ -4,6 +4,7 @@
 
 mod arith;
 mod elementwise;
+mod linear;
 mod matmul;
 mod movement;
 mod reduce;

@@ -105,7 +105,10 @@ const SMALL: usize = 32 * 32 * 32;
 /// below it one thread is faster than fork-join. Measured in `benches/matmul`.
 const PARALLEL: usize = 96 * 96 * 96;
 
-/// `c` (contiguous `m × n`, zero on entry) ← `a (m × k) · b (k × n)`.
+/// `c` (contiguous `m × n`) ← `c + a (m × k) · b (k × n)`.
+///
+/// Callers that want the plain product pass zeros; `Tensor::linear` passes
+/// the bias rows, so the bias is added in the product's write-out.
 pub(crate) fn gemm<T: Float>(m: usize, n: usize, k: usize, a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
     gemm_with(T::gemm_kernel(), m, n, k, a, b, c);
 }
@@ -172,7 +175,8 @@ fn blocked<T: Float>(
                 for (t, bstrip) in bp.chunks_exact(kc * nr).enumerate() {
                     let col = jc + t * nr;
                     let ncols = nr.min(jc + nc - col);
-                    tile(kern, kc, astrip, bstrip, &mut rows[col..], n, mrows, ncols, pc > 0);
+                    // The first slice accumulates too: C holds its initial value.
+                    tile(kern, kc, astrip, bstrip, &mut rows[col..], n, mrows, ncols, true);
                 }
             };
             // LOOP 3: strips of mr rows of C, one rayon task each.
