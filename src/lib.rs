@@ -5,7 +5,9 @@
 //! the workspace's crates:
 //!
 //! - [`tensor`]: n-dimensional tensors, broadcasting, reductions, fast matmul;
-//! - [`autograd`]: the tape, every op and activation, fused losses, gradcheck.
+//! - [`autograd`]: the tape, every op and activation, fused losses, gradcheck;
+//! - [`nn`]: hidden layers, models, initialisers, optimizers, checkpoints,
+//!   data and layer diagnostics.
 //!
 //! ```
 //! use strata::prelude::*;
@@ -20,10 +22,18 @@
 #![deny(missing_docs)]
 
 pub use strata_autograd as autograd;
+pub use strata_nn as nn;
 pub use strata_tensor as tensor;
 
 /// The names most programs need, in one `use strata::prelude::*;`.
 pub mod prelude {
-    pub use strata_autograd::{gradcheck, Activation, CustomOp, Grads, Tape, Var};
+    pub use strata_autograd::{gradcheck, Activation, CustomOp, GradCheck, Grads, Tape, Var};
+    pub use strata_nn::data::{Dataset, Split};
+    pub use strata_nn::diagnostics::{LayerReport, Trace};
+    pub use strata_nn::optim::{Adagrad, Adam, AdamW, GradAccumulator, LrSchedule, Optimizer, RmsProp, Sgd};
+    pub use strata_nn::{
+        accuracy, checkpoint, gradcheck_module, loss, Dense, Dropout, Init, LayerNorm, Linear, Mlp, Module, Param,
+        ParamTape, Sequential,
+    };
     pub use strata_tensor::{Float, Shape, Tensor, TensorError};
 }

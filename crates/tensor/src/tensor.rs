@@ -202,7 +202,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// The elements in row-major order, borrowed when the tensor is contiguous.
-    pub(crate) fn contiguous_data(&self) -> std::borrow::Cow<'_, [T]> {
+    pub fn contiguous_data(&self) -> std::borrow::Cow<'_, [T]> {
         match self.as_slice() {
             Some(s) => std::borrow::Cow::Borrowed(s),
             None => std::borrow::Cow::Owned(self.to_vec()),

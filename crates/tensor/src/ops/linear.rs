@@ -69,7 +69,7 @@ impl<T: Float> Tensor<T> {
     /// use strata_tensor::Tensor;
     /// let x = Tensor::<f32>::ones([2, 3]);
     /// let w = Tensor::<f32>::full([4, 3], 0.5);   // (out, in)
-    /// let b = Tensor::<f32>::arange(4);
+    /// let b = Tensor::<f32>::arange(0.0, 4.0, 1.0);
     /// let y = x.linear(&w, Some(&b));
     /// assert_eq!(y.to_vec(), vec![1.5, 2.5, 3.5, 4.5, 1.5, 2.5, 3.5, 4.5]);
     /// ```

@@ -1,0 +1,276 @@
+//! Checkpoints as safetensors files with PyTorch state-dict names.
+//!
+//! The format is the one `safetensors.torch.save_file` writes: little-endian
+//! F32/F64 tensors keyed by name, so `safetensors.numpy.load_file` or
+//! `model.load_state_dict(load_file(..))` in PyTorch read our files and we
+//! read theirs. Optimizer state, when saved, sits under `optimizer.` with the
+//! algorithm named in the metadata; loading a model ignores it.
+//!
+//! Saving writes a temporary file in the same directory, flushes it to disk
+//! and renames it over the target, so a crash leaves the old checkpoint or
+//! the new one, never half of one. Loading checks every name, shape and
+//! dtype before it changes anything.
+//!
+//! ```
+//! use rand::{rngs::StdRng, SeedableRng};
+//! use strata_autograd::Activation;
+//! use strata_nn::{checkpoint, Mlp, Module};
+//!
+//! let dir = std::env::temp_dir().join(format!("strata-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let path = dir.join("model.safetensors");
+//! let model = Mlp::<f32>::new(&[4, 8, 2], Activation::Relu, &mut StdRng::seed_from_u64(1));
+//! checkpoint::save(&path, &model).unwrap();
+//!
+//! let mut other = Mlp::<f32>::new(&[4, 8, 2], Activation::Relu, &mut StdRng::seed_from_u64(2));
+//! checkpoint::load(&path, &mut other).unwrap();
+//! assert_eq!(other.layers[0].linear.weight.value().to_vec(), model.layers[0].linear.weight.value().to_vec());
+//!
+//! let mut wrong = Mlp::<f32>::new(&[4, 9, 2], Activation::Relu, &mut StdRng::seed_from_u64(2));
+//! let err = checkpoint::load(&path, &mut wrong).unwrap_err();
+//! assert!(err.to_string().contains("layers.0.weight"));
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::Path;
+
+use safetensors::tensor::{Dtype, TensorView};
+use safetensors::SafeTensors;
+use strata_tensor::{Float, Tensor};
+
+use crate::error::Error;
+use crate::module::Module;
+use crate::optim::Optimizer;
+
+const OPTIMIZER_PREFIX: &str = "optimizer.";
+
+/// Saves `model`'s parameters.
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be written.
+pub fn save<T: Float, M: Module<T> + ?Sized>(path: impl AsRef<Path>, model: &M) -> Result<(), Error> {
+    write_atomic(path.as_ref(), &to_bytes(model, None)?)
+}
+
+/// Saves `model`'s parameters and `opt`'s state (to resume training).
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be written.
+pub fn save_with_optimizer<T: Float, M: Module<T>>(
+    path: impl AsRef<Path>,
+    model: &M,
+    opt: &dyn Optimizer<T>,
+) -> Result<(), Error> {
+    write_atomic(path.as_ref(), &to_bytes(model, Some(opt))?)
+}
+
+/// Loads parameters saved by [`save`] (or by PyTorch) into `model`.
+///
+/// # Errors
+/// [`Error::Io`] for an unreadable file; [`Error::Checkpoint`] for one that
+/// is not safetensors (truncated, corrupt); [`Error::MissingTensor`],
+/// [`Error::UnexpectedTensor`], [`Error::ShapeMismatch`] or
+/// [`Error::DtypeMismatch`] naming the first tensor that does not fit. The
+/// model is unchanged on error.
+pub fn load<T: Float, M: Module<T> + ?Sized>(path: impl AsRef<Path>, model: &mut M) -> Result<(), Error> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let tensors = read_tensors::<T>(&bytes, &path.display().to_string())?;
+    assign(model, &tensors)
+}
+
+/// [`load`] that also restores `opt`'s state.
+///
+/// # Errors
+/// As [`load`], and [`Error::Checkpoint`] if the file holds no state for this
+/// optimizer's algorithm.
+pub fn load_with_optimizer<T: Float, M: Module<T>>(
+    path: impl AsRef<Path>,
+    model: &mut M,
+    opt: &mut dyn Optimizer<T>,
+) -> Result<(), Error> {
+    let path = path.as_ref();
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(&file, &e))?;
+    let saved = meta.metadata().as_ref().and_then(|m| m.get("optimizer").cloned());
+    if saved.as_deref() != Some(opt.name()) {
+        return Err(Error::Checkpoint {
+            file,
+            reason: format!("holds optimizer state {saved:?}, not {:?}", opt.name()),
+        });
+    }
+    let tensors = read_tensors::<T>(&bytes, &file)?;
+    let state: Vec<(String, Tensor<T>)> = tensors
+        .iter()
+        .filter_map(|(n, t)| n.strip_prefix(OPTIMIZER_PREFIX).map(|s| (s.to_string(), t.clone())))
+        .collect();
+    // Check both before changing either.
+    let mut trial = model_snapshot(model);
+    assign(&mut trial, &tensors)?;
+    opt.load_state_tensors(model, &state)?;
+    assign(model, &tensors)
+}
+
+/// The checkpoint as bytes (what [`save`] writes).
+///
+/// # Errors
+/// [`Error::Checkpoint`] if serialisation fails (it does not for valid models).
+pub fn to_bytes<T: Float, M: Module<T> + ?Sized>(model: &M, opt: Option<&dyn Optimizer<T>>) -> Result<Vec<u8>, Error> {
+    let dtype = dtype_of::<T>();
+    let mut named: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut push = |name: String, t: &Tensor<T>| named.push((name, t.dims().to_vec(), le_bytes(t)));
+    model.visit_params(&mut |name, p| push(name.to_string(), p.value()));
+    let mut meta = HashMap::from([("format".to_string(), "pt".to_string())]);
+    if let Some(opt) = opt {
+        for (n, t) in opt_state(opt, model) {
+            push(format!("{OPTIMIZER_PREFIX}{n}"), &t);
+        }
+        meta.insert("optimizer".into(), opt.name().into());
+        meta.insert("lr".into(), opt.lr().to_string());
+    }
+    let views: Vec<(String, TensorView<'_>)> = named
+        .iter()
+        .map(|(n, dims, bytes)| (n.clone(), TensorView::new(dtype, dims.clone(), bytes).expect("sizes agree")))
+        .collect();
+    safetensors::serialize(views, Some(meta)).map_err(|e| corrupt("<bytes>", &e))
+}
+
+fn opt_state<T: Float, M: Module<T> + ?Sized>(opt: &dyn Optimizer<T>, model: &M) -> Vec<(String, Tensor<T>)> {
+    // Optimizer::state_tensors takes a `dyn Module`; collect the params into one.
+    opt.state_tensors(&ParamList(model.named_params()))
+}
+
+/// A flat module view of named parameters (for passing a `?Sized` model on).
+struct ParamList<T: Float>(Vec<(String, crate::Param<T>)>);
+
+impl<T: Float> Module<T> for ParamList<T> {
+    fn forward<'t>(
+        &self,
+        _: &'t strata_autograd::Tape<T>,
+        x: strata_autograd::Var<'t, T>,
+    ) -> strata_autograd::Var<'t, T> {
+        x
+    }
+    fn visit_params(&self, f: &mut dyn FnMut(&str, &crate::Param<T>)) {
+        self.0.iter().for_each(|(n, p)| f(n, p));
+    }
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut crate::Param<T>)) {
+        self.0.iter_mut().for_each(|(n, p)| f(n, p));
+    }
+}
+
+fn model_snapshot<T: Float, M: Module<T> + ?Sized>(model: &M) -> ParamList<T> {
+    ParamList(model.named_params())
+}
+
+/// Reads every tensor of a safetensors buffer as `T` (checking the dtype).
+fn read_tensors<T: Float>(bytes: &[u8], file: &str) -> Result<BTreeMap<String, Tensor<T>>, Error> {
+    let st = SafeTensors::deserialize(bytes).map_err(|e| corrupt(file, &e))?;
+    let want = dtype_of::<T>();
+    let mut out = BTreeMap::new();
+    for (name, view) in st.tensors() {
+        if view.dtype() != want {
+            return Err(Error::DtypeMismatch {
+                name,
+                expected: format!("{want:?}"),
+                found: format!("{:?}", view.dtype()),
+            });
+        }
+        let width = std::mem::size_of::<T>();
+        let data: Vec<T> = view
+            .data()
+            .chunks_exact(width)
+            .map(|c| {
+                if width == 4 {
+                    T::of(f64::from(f32::from_le_bytes(c.try_into().expect("4 bytes"))))
+                } else {
+                    T::of(f64::from_le_bytes(c.try_into().expect("8 bytes")))
+                }
+            })
+            .collect();
+        let t = Tensor::from_vec(data, view.shape().to_vec())
+            .map_err(|e| Error::Checkpoint { file: file.to_string(), reason: format!("tensor `{name}`: {e}") })?;
+        out.insert(name, t);
+    }
+    Ok(out)
+}
+
+/// Checks every parameter against `tensors`, then copies them in.
+fn assign<T: Float, M: Module<T> + ?Sized>(model: &mut M, tensors: &BTreeMap<String, Tensor<T>>) -> Result<(), Error> {
+    let mut err = None;
+    let mut seen = 0;
+    model.visit_params(&mut |name, p| {
+        if err.is_some() {
+            return;
+        }
+        match tensors.get(name) {
+            None => err = Some(Error::MissingTensor { name: name.to_string() }),
+            Some(t) if t.dims() != p.value().dims() => {
+                err = Some(Error::ShapeMismatch {
+                    name: name.to_string(),
+                    expected: p.value().dims().to_vec(),
+                    found: t.dims().to_vec(),
+                });
+            }
+            Some(_) => seen += 1,
+        }
+    });
+    if let Some(e) = err {
+        return Err(e);
+    }
+    let model_names: std::collections::HashSet<String> = model.named_params().into_iter().map(|(n, _)| n).collect();
+    if let Some(extra) = tensors.keys().find(|n| !n.starts_with(OPTIMIZER_PREFIX) && !model_names.contains(*n)) {
+        return Err(Error::UnexpectedTensor { name: extra.clone() });
+    }
+    debug_assert_eq!(seen, model_names.len());
+    model.visit_params_mut(&mut |name, p| p.set(tensors[name].clone()));
+    Ok(())
+}
+
+fn dtype_of<T: Float>() -> Dtype {
+    if std::mem::size_of::<T>() == 4 {
+        Dtype::F32
+    } else {
+        Dtype::F64
+    }
+}
+
+fn le_bytes<T: Float>(t: &Tensor<T>) -> Vec<u8> {
+    let data = t.contiguous_data();
+    let mut out = Vec::with_capacity(data.len() * std::mem::size_of::<T>());
+    for &x in data.iter() {
+        if std::mem::size_of::<T>() == 4 {
+            out.extend_from_slice(&(x.as_f64() as f32).to_le_bytes());
+        } else {
+            out.extend_from_slice(&x.as_f64().to_le_bytes());
+        }
+    }
+    out
+}
+
+fn corrupt(file: &str, e: &safetensors::SafeTensorError) -> Error {
+    Error::Checkpoint { file: file.to_string(), reason: format!("not a readable safetensors file ({e})") }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it into place.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| Error::Checkpoint {
+        file: path.display().to_string(),
+        reason: "path has no file name".into(),
+    })?;
+    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
+}

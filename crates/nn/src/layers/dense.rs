@@ -1,0 +1,88 @@
+//! [`Dense`]: a hidden layer, `activation(W·x + b)`.
+
+use rand::Rng;
+use strata_autograd::{Activation, Tape, Var};
+use strata_tensor::Float;
+
+use crate::diagnostics::{LayerTrace, Trace};
+use crate::init::Init;
+use crate::layers::linear::Linear;
+use crate::module::Module;
+use crate::param::Param;
+
+/// A hidden layer: `activation(x·Wᵀ + b)`, the learned feature extractor
+/// Strata is built around.
+///
+/// Two recorded ops: the affine map (bias in the matmul's write-out) and one
+/// pass for the activation. Its parameters are named `weight` and `bias`
+/// directly, so an [`Mlp`](crate::Mlp)'s state dict reads `layers.0.weight`.
+///
+/// ```
+/// use rand::{rngs::StdRng, SeedableRng};
+/// use strata_autograd::Activation;
+/// use strata_nn::{Dense, Init};
+///
+/// let layer = Dense::<f32>::new(64, 128, Activation::Relu, &mut StdRng::seed_from_u64(0));
+/// assert_eq!(layer.linear.init, Some(Init::for_activation(Activation::Relu)));   // He for ReLU
+/// ```
+#[derive(Clone, Debug)]
+pub struct Dense<T: Float = f32> {
+    /// The affine part.
+    pub linear: Linear<T>,
+    /// The nonlinearity applied to it.
+    pub activation: Activation,
+}
+
+impl<T: Float> Dense<T> {
+    /// `in_features → out_features` with the initialiser that fits `activation`
+    /// ([`Init::for_activation`]) and zero bias.
+    pub fn new(in_features: usize, out_features: usize, activation: Activation, rng: &mut impl Rng) -> Self {
+        Self::with_init(in_features, out_features, activation, Init::for_activation(activation), rng)
+    }
+
+    /// [`new`](Self::new) with a chosen initialiser.
+    pub fn with_init(
+        in_features: usize,
+        out_features: usize,
+        activation: Activation,
+        init: Init,
+        rng: &mut impl Rng,
+    ) -> Self {
+        Dense { linear: Linear::with_init(in_features, out_features, init, rng), activation }
+    }
+}
+
+impl<T: Float> Module<T> for Dense<T> {
+    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
+        let z = self.linear.affine(tape, x);
+        if self.activation == Activation::Identity {
+            z
+        } else {
+            z.activation(self.activation)
+        }
+    }
+
+    fn visit_params(&self, f: &mut dyn FnMut(&str, &Param<T>)) {
+        self.linear.visit_params(f);
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<T>)) {
+        self.linear.visit_params_mut(f);
+    }
+
+    fn describe(&self) -> String {
+        format!("Dense({} → {}, {})", self.linear.in_features(), self.linear.out_features(), self.activation.name())
+    }
+
+    fn forward_traced<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>, trace: &mut Trace<'t, T>) -> Var<'t, T> {
+        let z = self.linear.affine(tape, x);
+        let y = if self.activation == Activation::Identity { z } else { z.activation(self.activation) };
+        let mut layer = LayerTrace::new(self.describe(), y, self.num_params());
+        layer.activation = Some(self.activation);
+        layer.pre_activation = Some(z);
+        layer.init = self.linear.init;
+        layer.weight = Some(self.linear.weight.clone());
+        trace.record(layer);
+        y
+    }
+}

@@ -1,0 +1,134 @@
+//! [`Linear`]: `y = x·Wᵀ + b`, with PyTorch's `(out, in)` weight layout.
+
+use rand::Rng;
+use strata_autograd::{Activation, Tape, Var};
+use strata_tensor::{Float, Tensor};
+
+use crate::diagnostics::{LayerTrace, Trace};
+use crate::init::Init;
+use crate::module::Module;
+use crate::param::{Param, ParamTape};
+
+/// A fully connected layer without an activation: `y = x·Wᵀ + b`.
+///
+/// The weight is `(out, in)` and the bias `(out)`, as in PyTorch's
+/// `nn.Linear`, so state dicts move between the two unchanged. The bias is
+/// added in the matmul's write-out (one recorded op, one pass over memory).
+///
+/// ```
+/// use rand::{rngs::StdRng, SeedableRng};
+/// use strata_autograd::Tape;
+/// use strata_nn::{Linear, Module};
+/// use strata_tensor::Tensor;
+///
+/// let layer = Linear::<f32>::new(3, 2, &mut StdRng::seed_from_u64(0));
+/// assert_eq!(layer.weight.value().dims(), &[2, 3]);
+/// let tape = Tape::new();
+/// let y = layer.forward(&tape, tape.constant(Tensor::ones([5, 3])));
+/// assert_eq!(y.dims(), vec![5, 2]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Linear<T: Float = f32> {
+    /// `(out, in)`.
+    pub weight: Param<T>,
+    /// `(out)`, if the layer has one.
+    pub bias: Option<Param<T>>,
+    /// How the weight was drawn, if this crate drew it (diagnostics flag a
+    /// mismatch with the activation, such as ReLU after Xavier).
+    pub init: Option<Init>,
+}
+
+impl<T: Float> Linear<T> {
+    /// `in_features → out_features`, Xavier-uniform weight (the default for a
+    /// layer with no activation) and zero bias.
+    pub fn new(in_features: usize, out_features: usize, rng: &mut impl Rng) -> Self {
+        Self::with_init(in_features, out_features, Init::for_activation(Activation::Identity), rng)
+    }
+
+    /// [`new`](Self::new) with a chosen weight initialiser.
+    pub fn with_init(in_features: usize, out_features: usize, init: Init, rng: &mut impl Rng) -> Self {
+        Linear {
+            weight: Param::new(init.tensor([out_features, in_features], rng)),
+            bias: Some(Param::new(Tensor::zeros([out_features]))),
+            init: Some(init),
+        }
+    }
+
+    /// A layer from given tensors.
+    ///
+    /// # Panics
+    /// If `weight` is not 2-D or `bias` is not `[out]`.
+    #[must_use]
+    #[track_caller]
+    pub fn from_tensors(weight: Tensor<T>, bias: Option<Tensor<T>>) -> Self {
+        assert!(weight.rank() == 2, "Linear::from_tensors: weight must be (out, in), got {:?}", weight.shape());
+        if let Some(b) = &bias {
+            assert!(
+                b.dims() == [weight.dims()[0]],
+                "Linear::from_tensors: bias {:?} does not fit weight {:?}",
+                b.shape(),
+                weight.shape()
+            );
+        }
+        Linear { weight: Param::new(weight), bias: bias.map(Param::new), init: None }
+    }
+
+    /// Drops the bias (`y = x·Wᵀ`).
+    #[must_use]
+    pub fn without_bias(mut self) -> Self {
+        self.bias = None;
+        self
+    }
+
+    /// Input features.
+    #[must_use]
+    pub fn in_features(&self) -> usize {
+        self.weight.value().dims()[1]
+    }
+
+    /// Output features.
+    #[must_use]
+    pub fn out_features(&self) -> usize {
+        self.weight.value().dims()[0]
+    }
+
+    /// Records `x·Wᵀ + b`.
+    pub(crate) fn affine<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
+        let w = tape.param(&self.weight);
+        let b = self.bias.as_ref().map(|b| tape.param(b));
+        x.linear(w, b)
+    }
+}
+
+impl<T: Float> Module<T> for Linear<T> {
+    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
+        self.affine(tape, x)
+    }
+
+    fn visit_params(&self, f: &mut dyn FnMut(&str, &Param<T>)) {
+        f("weight", &self.weight);
+        if let Some(b) = &self.bias {
+            f("bias", b);
+        }
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<T>)) {
+        f("weight", &mut self.weight);
+        if let Some(b) = &mut self.bias {
+            f("bias", b);
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("Linear({} → {})", self.in_features(), self.out_features())
+    }
+
+    fn forward_traced<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>, trace: &mut Trace<'t, T>) -> Var<'t, T> {
+        let y = self.forward(tape, x);
+        let mut layer = LayerTrace::new(self.describe(), y, self.num_params());
+        layer.init = self.init;
+        layer.weight = Some(self.weight.clone());
+        trace.record(layer);
+        y
+    }
+}

@@ -1,0 +1,112 @@
+//! [`Mlp`]: a stack of hidden layers and an output layer.
+
+use rand::Rng;
+use strata_autograd::{Activation, Tape, Var};
+use strata_tensor::Float;
+
+use crate::diagnostics::Trace;
+use crate::layers::dense::Dense;
+use crate::module::{visit_child, visit_child_mut, Module};
+use crate::param::Param;
+
+/// A multi-layer perceptron: `sizes[0] → … → sizes[n]`, every hidden layer a
+/// [`Dense`] with the same activation, the output layer linear unless
+/// [`with_output_activation`](Self::with_output_activation) says otherwise.
+/// Parameters are named `layers.{i}.weight` / `layers.{i}.bias`.
+///
+/// ```
+/// use rand::{rngs::StdRng, SeedableRng};
+/// use strata_autograd::{Activation, Tape};
+/// use strata_nn::{Mlp, Module};
+/// use strata_tensor::Tensor;
+///
+/// let mut rng = StdRng::seed_from_u64(7);
+/// let model = Mlp::<f32>::new(&[64, 128, 10], Activation::Relu, &mut rng);
+/// assert_eq!(model.num_params(), 64 * 128 + 128 + 128 * 10 + 10);
+/// let tape = Tape::new();
+/// let logits = model.forward(&tape, tape.constant(Tensor::zeros([32, 64])));
+/// assert_eq!(logits.dims(), vec![32, 10]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Mlp<T: Float = f32> {
+    /// The layers, hidden ones first, the output layer last.
+    pub layers: Vec<Dense<T>>,
+}
+
+impl<T: Float> Mlp<T> {
+    /// Hidden layers with `activation`, a linear output layer (logits).
+    ///
+    /// # Panics
+    /// If `sizes` has fewer than two entries.
+    #[track_caller]
+    pub fn new(sizes: &[usize], activation: Activation, rng: &mut impl Rng) -> Self {
+        Self::with_output_activation(sizes, activation, Activation::Identity, rng)
+    }
+
+    /// Hidden layers with `activation`, the output layer with `output`
+    /// (e.g. [`Activation::Sigmoid`] for a probability).
+    ///
+    /// # Panics
+    /// If `sizes` has fewer than two entries.
+    #[track_caller]
+    pub fn with_output_activation(
+        sizes: &[usize],
+        activation: Activation,
+        output: Activation,
+        rng: &mut impl Rng,
+    ) -> Self {
+        assert!(sizes.len() >= 2, "Mlp::new: need at least input and output sizes, got {sizes:?}");
+        let last = sizes.len() - 2;
+        let layers = sizes
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| Dense::new(w[0], w[1], if i == last { output } else { activation }, rng))
+            .collect();
+        Mlp { layers }
+    }
+
+    /// An MLP of given layers.
+    #[must_use]
+    pub fn from_layers(layers: Vec<Dense<T>>) -> Self {
+        Mlp { layers }
+    }
+
+    /// Layer widths, input first.
+    #[must_use]
+    pub fn sizes(&self) -> Vec<usize> {
+        let mut s: Vec<usize> = self.layers.iter().map(|l| l.linear.in_features()).collect();
+        s.extend(self.layers.last().map(|l| l.linear.out_features()));
+        s
+    }
+}
+
+impl<T: Float> Module<T> for Mlp<T> {
+    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
+        self.layers.iter().fold(x, |h, layer| layer.forward(tape, h))
+    }
+
+    fn visit_params(&self, f: &mut dyn FnMut(&str, &Param<T>)) {
+        for (i, layer) in self.layers.iter().enumerate() {
+            visit_child(&format!("layers.{i}"), layer, f);
+        }
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<T>)) {
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            visit_child_mut(&format!("layers.{i}"), layer, f);
+        }
+    }
+
+    fn describe(&self) -> String {
+        let sizes: Vec<String> = self.sizes().iter().map(ToString::to_string).collect();
+        format!("Mlp({})", sizes.join(" → "))
+    }
+
+    fn forward_traced<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>, trace: &mut Trace<'t, T>) -> Var<'t, T> {
+        let mut h = x;
+        for (i, layer) in self.layers.iter().enumerate() {
+            h = trace.scoped(&format!("layers.{i}"), |t| layer.forward_traced(tape, h, t));
+        }
+        h
+    }
+}

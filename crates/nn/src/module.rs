@@ -1,0 +1,160 @@
+//! The [`Module`] trait: a forward pass on a tape and a visitor over named
+//! parameters. Layers, [`Sequential`](crate::Sequential), [`Mlp`](crate::Mlp)
+//! and users' own architectures all implement it.
+
+use strata_autograd::{Tape, Var};
+use strata_tensor::Float;
+
+use crate::diagnostics::{LayerTrace, Trace};
+use crate::param::Param;
+use crate::summary::Summary;
+
+/// A network or a part of one.
+///
+/// A custom architecture is a plain struct of modules: its `forward` calls
+/// theirs, and its `visit_params` names each child's parameters under the
+/// child's field name, as PyTorch's state dicts do (`block.fc1.weight`).
+///
+/// ```
+/// use rand::{rngs::StdRng, SeedableRng};
+/// use strata_autograd::{Activation, Tape, Var};
+/// use strata_nn::{Linear, Module, Param};
+///
+/// /// `x + W₂·relu(W₁·x)`: a residual block.
+/// struct Residual { fc1: Linear, fc2: Linear }
+///
+/// impl Module for Residual {
+///     fn forward<'t>(&self, tape: &'t Tape, x: Var<'t>) -> Var<'t> {
+///         let h = self.fc1.forward(tape, x).relu();
+///         x + self.fc2.forward(tape, h)
+///     }
+///     fn visit_params(&self, f: &mut dyn FnMut(&str, &Param)) {
+///         strata_nn::visit_child("fc1", &self.fc1, f);
+///         strata_nn::visit_child("fc2", &self.fc2, f);
+///     }
+///     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param)) {
+///         strata_nn::visit_child_mut("fc1", &mut self.fc1, f);
+///         strata_nn::visit_child_mut("fc2", &mut self.fc2, f);
+///     }
+/// }
+///
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let block = Residual { fc1: Linear::new(4, 8, &mut rng), fc2: Linear::new(8, 4, &mut rng) };
+/// let names: Vec<String> = block.named_params().into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]);
+/// assert_eq!(block.num_params(), 4 * 8 + 8 + 8 * 4 + 4);
+/// ```
+pub trait Module<T: Float = f32> {
+    /// Records the forward pass of a batch `x` on `tape`.
+    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T>;
+
+    /// Calls `f` with each parameter and its state-dict name, in a fixed order.
+    fn visit_params(&self, f: &mut dyn FnMut(&str, &Param<T>));
+
+    /// Calls `f` with each parameter, mutably, in the order of [`visit_params`](Self::visit_params).
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<T>));
+
+    /// A short description for summaries (`Linear(64 → 128)`).
+    fn describe(&self) -> String {
+        let full = std::any::type_name::<Self>();
+        let base = full.split('<').next().unwrap_or(full);
+        base.rsplit("::").next().unwrap_or(base).to_string()
+    }
+
+    /// [`forward`](Self::forward) that also records what each layer did into
+    /// `trace`, for [summaries](Self::summary) and [diagnostics](crate::diagnostics).
+    /// Containers override it to trace their children one by one; the default
+    /// records the whole module as one opaque layer.
+    fn forward_traced<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>, trace: &mut Trace<'t, T>) -> Var<'t, T> {
+        let y = self.forward(tape, x);
+        trace.record(LayerTrace::new(self.describe(), y, self.num_params()));
+        y
+    }
+
+    /// Switches training-only behaviour (dropout) on or off. Containers pass it on.
+    fn set_training(&mut self, _training: bool) {}
+
+    /// Total number of parameter elements.
+    fn num_params(&self) -> usize {
+        let mut n = 0;
+        self.visit_params(&mut |_, p| n += p.numel());
+        n
+    }
+
+    /// Number of parameter elements that are not frozen.
+    fn num_trainable_params(&self) -> usize {
+        let mut n = 0;
+        self.visit_params(&mut |_, p| n += if p.is_frozen() { 0 } else { p.numel() });
+        n
+    }
+
+    /// Every parameter with its state-dict name (clones share storage).
+    fn named_params(&self) -> Vec<(String, Param<T>)> {
+        let mut out = Vec::new();
+        self.visit_params(&mut |name, p| out.push((name.to_string(), p.clone())));
+        out
+    }
+
+    /// Freezes the parameters whose name is `prefix` or starts with `prefix.`
+    /// (`""` freezes all); returns how many were frozen.
+    fn freeze(&mut self, prefix: &str) -> usize {
+        set_frozen(self, prefix, true)
+    }
+
+    /// Unfreezes as [`freeze`](Self::freeze) froze; returns how many.
+    fn unfreeze(&mut self, prefix: &str) -> usize {
+        set_frozen(self, prefix, false)
+    }
+
+    /// A Keras-style summary: each layer's name, output shape for an input
+    /// of shape `input_dims`, parameter count, and the totals. Runs one
+    /// forward pass on zeros without recording gradients.
+    fn summary(&self, input_dims: &[usize]) -> Summary {
+        Summary::of(self, input_dims)
+    }
+}
+
+fn set_frozen<T: Float, M: Module<T> + ?Sized>(m: &mut M, prefix: &str, frozen: bool) -> usize {
+    let mut n = 0;
+    m.visit_params_mut(&mut |name, p| {
+        let hit = prefix.is_empty()
+            || name == prefix
+            || (name.starts_with(prefix) && name.as_bytes().get(prefix.len()) == Some(&b'.'));
+        if hit {
+            p.set_frozen(frozen);
+            n += 1;
+        }
+    });
+    n
+}
+
+/// Visits a child's parameters under `name.` (for hand-written [`Module::visit_params`]).
+pub fn visit_child<T: Float>(name: &str, child: &dyn Module<T>, f: &mut dyn FnMut(&str, &Param<T>)) {
+    child.visit_params(&mut |n, p| f(&format!("{name}.{n}"), p));
+}
+
+/// Mutable [`visit_child`] (for hand-written [`Module::visit_params_mut`]).
+pub fn visit_child_mut<T: Float>(name: &str, child: &mut dyn Module<T>, f: &mut dyn FnMut(&str, &mut Param<T>)) {
+    child.visit_params_mut(&mut |n, p| f(&format!("{name}.{n}"), p));
+}
+
+impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
+    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
+        (**self).forward(tape, x)
+    }
+    fn visit_params(&self, f: &mut dyn FnMut(&str, &Param<T>)) {
+        (**self).visit_params(f);
+    }
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<T>)) {
+        (**self).visit_params_mut(f);
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+    fn forward_traced<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>, trace: &mut Trace<'t, T>) -> Var<'t, T> {
+        (**self).forward_traced(tape, x, trace)
+    }
+    fn set_training(&mut self, training: bool) {
+        (**self).set_training(training);
+    }
+}

@@ -1,0 +1,204 @@
+//! Models pass gradcheck: an MLP with every activation, a user's residual
+//! block defined here (outside the crate), LayerNorm inside a Sequential.
+
+use rand::{rngs::StdRng, SeedableRng};
+use strata_autograd::{Activation, GradCheck, Tape, Var};
+use strata_nn::{
+    gradcheck_module, visit_child, visit_child_mut, Dense, LayerNorm, Linear, Mlp, Module, Param, Sequential,
+};
+use strata_tensor::Tensor;
+
+const EVERY_ACTIVATION: [Activation; 13] = [
+    Activation::Identity,
+    Activation::Relu,
+    Activation::LeakyRelu(0.01),
+    Activation::Elu(1.0),
+    Activation::Selu,
+    Activation::Sigmoid,
+    Activation::Tanh,
+    Activation::Silu,
+    Activation::Mish,
+    Activation::Gelu,
+    Activation::GeluTanh,
+    Activation::Softplus,
+    Activation::Hardtanh(-1.0, 1.0),
+];
+
+#[test]
+fn mlp_with_each_activation_passes_gradcheck() {
+    for act in EVERY_ACTIVATION {
+        let mut rng = StdRng::seed_from_u64(11);
+        let mut model = Mlp::<f64>::new(&[3, 5, 4, 3], act, &mut rng);
+        let x = Tensor::rand_normal([6, 3], 0.0, 1.0, &mut rng);
+        let labels = [0, 1, 2, 0, 1, 2];
+        gradcheck_module(
+            &mut model,
+            |t, m| m.forward(t, t.constant(x.clone())).cross_entropy(&labels),
+            GradCheck::default(),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", act.name()));
+    }
+}
+
+/// `x + fc2(act(norm(fc1(x))))`: a pre-activation residual block, written as a user would.
+struct ResidualBlock {
+    fc1: Linear<f64>,
+    norm: LayerNorm<f64>,
+    fc2: Linear<f64>,
+    act: Activation,
+}
+
+impl Module<f64> for ResidualBlock {
+    fn forward<'t>(&self, tape: &'t Tape<f64>, x: Var<'t, f64>) -> Var<'t, f64> {
+        let h = self.norm.forward(tape, self.fc1.forward(tape, x)).activation(self.act);
+        x + self.fc2.forward(tape, h)
+    }
+    fn visit_params(&self, f: &mut dyn FnMut(&str, &Param<f64>)) {
+        visit_child("fc1", &self.fc1, f);
+        visit_child("norm", &self.norm, f);
+        visit_child("fc2", &self.fc2, f);
+    }
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<f64>)) {
+        visit_child_mut("fc1", &mut self.fc1, f);
+        visit_child_mut("norm", &mut self.norm, f);
+        visit_child_mut("fc2", &mut self.fc2, f);
+    }
+}
+
+/// A model of two residual blocks between an input and an output layer.
+struct ResNet {
+    stem: Dense<f64>,
+    blocks: Vec<ResidualBlock>,
+    head: Linear<f64>,
+}
+
+impl Module<f64> for ResNet {
+    fn forward<'t>(&self, tape: &'t Tape<f64>, x: Var<'t, f64>) -> Var<'t, f64> {
+        let h = self.blocks.iter().fold(self.stem.forward(tape, x), |h, b| b.forward(tape, h));
+        self.head.forward(tape, h)
+    }
+    fn visit_params(&self, f: &mut dyn FnMut(&str, &Param<f64>)) {
+        visit_child("stem", &self.stem, f);
+        for (i, b) in self.blocks.iter().enumerate() {
+            visit_child(&format!("blocks.{i}"), b, f);
+        }
+        visit_child("head", &self.head, f);
+    }
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<f64>)) {
+        visit_child_mut("stem", &mut self.stem, f);
+        for (i, b) in self.blocks.iter_mut().enumerate() {
+            visit_child_mut(&format!("blocks.{i}"), b, f);
+        }
+        visit_child_mut("head", &mut self.head, f);
+    }
+}
+
+fn resnet(rng: &mut StdRng) -> ResNet {
+    let block = |rng: &mut StdRng| ResidualBlock {
+        fc1: Linear::new(4, 6, rng),
+        norm: LayerNorm::new(6),
+        fc2: Linear::new(6, 4, rng),
+        act: Activation::Silu,
+    };
+    ResNet {
+        stem: Dense::new(3, 4, Activation::Tanh, rng),
+        blocks: vec![block(rng), block(rng)],
+        head: Linear::new(4, 2, rng),
+    }
+}
+
+#[test]
+fn residual_custom_module_passes_gradcheck_and_names_its_params() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut model = resnet(&mut rng);
+    // LayerNorm's weight starts at 1 and bias at 0; move them so their gradients are generic.
+    model.visit_params_mut(&mut |name, p| {
+        if name.contains("norm") {
+            let v =
+                p.value().add(&Tensor::rand_normal(p.value().shape().clone(), 0.0, 0.3, &mut StdRng::seed_from_u64(9)));
+            p.set(v);
+        }
+    });
+    let names: Vec<String> = model.named_params().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(&names[..4], ["stem.weight", "stem.bias", "blocks.0.fc1.weight", "blocks.0.fc1.bias"]);
+    assert!(names.contains(&"blocks.1.norm.weight".to_string()));
+    let x = Tensor::rand_normal([5, 3], 0.0, 1.0, &mut rng);
+    let t = Tensor::rand_normal([5, 2], 0.0, 1.0, &mut rng);
+    gradcheck_module(&mut model, |tape, m| m.forward(tape, tape.constant(x.clone())).mse(&t), GradCheck::default())
+        .unwrap();
+}
+
+#[test]
+fn gradcheck_module_catches_a_wrong_gradient() {
+    /// Claims d(x³)/dx = 2x: a deliberately wrong custom op.
+    #[derive(Clone)]
+    struct BadCube;
+    impl strata_autograd::CustomOp<f64> for BadCube {
+        fn name(&self) -> &str {
+            "bad_cube"
+        }
+        fn forward(&self, inputs: &[&Tensor<f64>]) -> Tensor<f64> {
+            inputs[0].map(|v| v * v * v)
+        }
+        fn backward(&self, inputs: &[&Tensor<f64>], _out: &Tensor<f64>, grad: &Tensor<f64>) -> Vec<Tensor<f64>> {
+            vec![grad.mul(&inputs[0].mul_scalar(2.0))]
+        }
+    }
+    let mut model = Linear::<f64>::new(2, 2, &mut StdRng::seed_from_u64(1));
+    let x = Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.3], [2, 2]).unwrap();
+    let err = gradcheck_module(
+        &mut model,
+        |tape, m| tape.apply(&BadCube, &[m.forward(tape, tape.constant(x.clone()))]).sum(),
+        GradCheck::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("parameter `weight`") || err.to_string().contains("parameter `bias`"), "{err}");
+}
+
+#[test]
+fn sequential_with_layer_norm_and_dropout_in_eval_passes_gradcheck() {
+    let mut rng = StdRng::seed_from_u64(2);
+    let mut net = Sequential::<f64>::new()
+        .push(Linear::new(3, 4, &mut rng))
+        .push(LayerNorm::new(4))
+        .push(Activation::Gelu)
+        .push(strata_nn::Dropout::new(0.5, 1))
+        .push(Linear::new(4, 2, &mut rng));
+    net.set_training(false);
+    let x = Tensor::rand_normal([4, 3], 0.0, 1.0, &mut rng);
+    gradcheck_module(
+        &mut net,
+        |t, m| m.forward(t, t.constant(x.clone())).cross_entropy(&[0, 1, 1, 0]),
+        GradCheck::default(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn summary_lists_layers_shapes_and_totals() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut model = Mlp::<f32>::new(&[64, 128, 64, 10], Activation::Relu, &mut rng);
+    model.freeze("layers.0");
+    let s = model.summary(&[32, 64]);
+    let rows: Vec<(&str, Vec<usize>, usize)> =
+        s.rows.iter().map(|r| (r.name.as_str(), r.output.clone(), r.params)).collect();
+    assert_eq!(
+        rows,
+        vec![("layers.0", vec![32, 128], 8320), ("layers.1", vec![32, 64], 8256), ("layers.2", vec![32, 10], 650)]
+    );
+    assert_eq!((s.total, s.trainable), (17226, 17226 - 8320));
+    let text = s.to_string();
+    assert!(text.contains("Dense(64 → 128, relu)") && text.contains("total params: 17226"), "{text}");
+}
+
+#[test]
+fn default_init_fits_the_activation() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let relu = Mlp::<f64>::new(&[400, 400, 10], Activation::Relu, &mut rng);
+    let std = |t: &Tensor<f64>| (t.square().mean_all()).sqrt();
+    // He: std = √(2/400) ≈ 0.0707.
+    assert!((std(relu.layers[0].linear.weight.value()) / (2.0f64 / 400.0).sqrt() - 1.0).abs() < 0.02);
+    let tanh = Mlp::<f64>::new(&[400, 400, 10], Activation::Tanh, &mut rng);
+    // Xavier with gain 5/3: std = 5/3·√(2/800).
+    assert!((std(tanh.layers[0].linear.weight.value()) / (5.0 / 3.0 * (2.0f64 / 800.0).sqrt()) - 1.0).abs() < 0.02);
+}
