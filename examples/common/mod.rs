@@ -64,5 +64,5 @@ pub fn optimizer(name: &str, lr: f64, wd: f64) -> Result<Box<dyn strata::nn::opt
 
 /// Parses an activation name for clap (`relu`, `leaky_relu`, `swish`, …).
 pub fn activation(s: &str) -> Result<strata::prelude::Activation, String> {
-    s.parse().map_err(|e| format!("{e}"))
+    s.parse()
 }
