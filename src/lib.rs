@@ -37,3 +37,8 @@ pub mod prelude {
     };
     pub use strata_tensor::{Float, Shape, Tensor, TensorError};
 }
+
+/// The README's code blocks, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
