@@ -6,6 +6,15 @@ use std::time::Instant;
 use strata_bench::{tape_chain, xor_train};
 
 fn main() {
+    // `autograd_figures xor` runs only the XOR loop, a few times (for profiling).
+    if std::env::args().nth(1).as_deref() == Some("xor") {
+        for _ in 0..5 {
+            let t = Instant::now();
+            let loss = xor_train(10_000, 1.0);
+            println!("xor: 10,000 SGD steps in {:.1} ms, final loss {loss:.5}", t.elapsed().as_secs_f64() * 1e3);
+        }
+        return;
+    }
     let reps = 2000;
     let _ = tape_chain(1000);
     let t = Instant::now();

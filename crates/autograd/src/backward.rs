@@ -152,7 +152,8 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
             }
             Op::Softmax(a) => sink.send(i, *a, || softmax_grad(out, &g)),
             Op::LogSoftmax(a) => sink.send(i, *a, || log_softmax_grad(out, &g)),
-            Op::CrossEntropy(a, probs, labels) => {
+            Op::CrossEntropy(a, payload) => {
+                let (probs, labels) = &**payload;
                 sink.send(i, *a, || {
                     let mut d = probs.to_vec();
                     let c = probs.dims()[1];

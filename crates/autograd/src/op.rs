@@ -1,6 +1,10 @@
 //! The closed set of recorded ops. Each variant holds its parents' node
 //! indices and whatever its backward needs beyond the parents' and its own
 //! values (which the tape keeps). `Custom` is the one open door.
+//!
+//! Rare, large payloads (a loss's targets) are boxed: every node holds an
+//! `Op`, and a small node keeps the tape's buffer small (a measured share of a
+//! tiny-op tape's time went to moving ~230-byte nodes).
 
 use std::sync::Arc;
 
@@ -46,13 +50,13 @@ pub(crate) enum Op<T: Float> {
     Softmax(usize),
     LogSoftmax(usize),
     /// Mean softmax cross-entropy; keeps the softmax probabilities and labels.
-    CrossEntropy(usize, Tensor<T>, Arc<[usize]>),
+    CrossEntropy(usize, Box<(Tensor<T>, Arc<[usize]>)>),
     /// Mean binary cross-entropy on logits; keeps the targets.
-    BceWithLogits(usize, Tensor<T>),
+    BceWithLogits(usize, Box<Tensor<T>>),
     /// Mean squared error; keeps the targets.
-    Mse(usize, Tensor<T>),
+    Mse(usize, Box<Tensor<T>>),
     /// A user's op and its inputs.
-    Custom(Box<dyn CustomOp<T>>, Vec<usize>),
+    Custom(Box<dyn CustomOp<T>>, Box<[usize]>),
 }
 
 impl<T: Float> Op<T> {
@@ -132,7 +136,8 @@ impl<T: Float> Op<T> {
                     f(*b);
                 }
             }
-            Op::Concat(parts, _) | Op::Custom(_, parts) => parts.iter().copied().for_each(f),
+            Op::Concat(parts, _) => parts.iter().copied().for_each(f),
+            Op::Custom(_, parts) => parts.iter().copied().for_each(f),
         }
     }
 }

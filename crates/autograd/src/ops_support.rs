@@ -7,8 +7,8 @@ pub(crate) fn map3<T: Float>(x: &Tensor<T>, y: &Tensor<T>, g: &Tensor<T>, f: imp
     let (xs, ys, gs) = (x.contiguous(), y.contiguous(), g.contiguous());
     let (xs, ys, gs) =
         (xs.as_slice().expect("contiguous"), ys.as_slice().expect("contiguous"), gs.as_slice().expect("contiguous"));
-    let data: Vec<T> = xs.iter().zip(ys).zip(gs).map(|((&x, &y), &g)| f(x, y, g)).collect();
-    Tensor::from_vec(data, x.shape().clone()).expect("same shape")
+    let values = xs.iter().zip(ys).zip(gs).map(|((&x, &y), &g)| f(x, y, g));
+    Tensor::from_iter_exact(values, x.shape().clone()).expect("same shape")
 }
 
 /// The gradient of a sum over `axis`, broadcast back to the input's shape.

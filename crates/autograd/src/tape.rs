@@ -100,7 +100,7 @@ impl<T: Float> Tape<T> {
         let values: Vec<Tensor<T>> = inputs.iter().map(|v| self.value_of(*v)).collect();
         let refs: Vec<&Tensor<T>> = values.iter().collect();
         let out = op.forward(&refs);
-        let ids = inputs.iter().map(|v| v.index).collect();
+        let ids: Box<[usize]> = inputs.iter().map(|v| v.index).collect();
         self.record(Op::Custom(Box::new(op.clone()), ids), out)
     }
 

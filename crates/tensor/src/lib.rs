@@ -36,6 +36,7 @@ mod ops;
 mod random;
 pub mod scalar;
 mod shape;
+mod storage;
 mod tensor;
 
 pub use error::TensorError;

@@ -20,7 +20,7 @@ impl<T: Float> Tensor<T> {
     pub fn rand_uniform(shape: impl Into<Shape>, low: T, high: T, rng: &mut impl Rng) -> Tensor<T> {
         let shape = shape.into();
         let (lo, width) = (low.as_f64(), (high - low).as_f64());
-        let data = (0..shape.numel())
+        let data: Vec<T> = (0..shape.numel())
             .map(|_| {
                 let v = T::of(lo + width * rng.random::<f64>());
                 // Rounding to f32 can land exactly on `high`; keep the interval half-open.

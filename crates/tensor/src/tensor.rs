@@ -7,6 +7,7 @@ use crate::float::Float;
 use crate::kernels::strided;
 use crate::layout::Layout;
 use crate::shape::Shape;
+use crate::storage::Storage;
 
 /// An n-dimensional array of `f32` or `f64`.
 ///
@@ -22,20 +23,21 @@ use crate::shape::Shape;
 /// ```
 #[derive(Clone)]
 pub struct Tensor<T> {
-    pub(crate) data: Arc<Vec<T>>,
+    pub(crate) data: Storage<T>,
     pub(crate) layout: Layout,
 }
 
 impl<T: Float> Tensor<T> {
     /// A contiguous tensor that takes ownership of `data` (row-major).
-    pub(crate) fn from_parts(data: Vec<T>, shape: Shape) -> Self {
+    pub(crate) fn from_parts(data: impl Into<Storage<T>>, shape: Shape) -> Self {
+        let data = data.into();
         debug_assert_eq!(data.len(), shape.numel());
-        Tensor { data: Arc::new(data), layout: Layout::contiguous(shape) }
+        Tensor { data, layout: Layout::contiguous(shape) }
     }
 
     /// A view with another layout over the same storage.
     pub(crate) fn with_layout(&self, layout: Layout) -> Self {
-        Tensor { data: Arc::clone(&self.data), layout }
+        Tensor { data: self.data.clone(), layout }
     }
 
     /// A tensor from row-major values.
@@ -62,7 +64,30 @@ impl<T: Float> Tensor<T> {
     /// # Errors
     /// [`TensorError::Length`] if the length does not match the shape.
     pub fn from_slice(data: &[T], shape: impl Into<Shape>) -> Result<Self, TensorError> {
-        Self::from_vec(data.to_vec(), shape)
+        Self::from_iter_exact(data.iter().copied(), shape)
+    }
+
+    /// A tensor from an iterator of row-major values. Iterators over slices
+    /// (`map`, `zip`, `copied`) fill one allocation in place, so this is the
+    /// cheapest way to build a small tensor from existing ones.
+    ///
+    /// # Errors
+    /// [`TensorError::Length`] if the iterator does not yield exactly the
+    /// shape's element count.
+    ///
+    /// ```
+    /// use strata_tensor::Tensor;
+    /// let a = [1.0f32, 2.0, 3.0];
+    /// let t = Tensor::from_iter_exact(a.iter().map(|x| x * 2.0), [3]).unwrap();
+    /// assert_eq!(t.to_vec(), vec![2.0, 4.0, 6.0]);
+    /// ```
+    pub fn from_iter_exact(values: impl IntoIterator<Item = T>, shape: impl Into<Shape>) -> Result<Self, TensorError> {
+        let shape = shape.into();
+        let data: Arc<[T]> = values.into_iter().collect();
+        if data.len() != shape.numel() {
+            return Err(TensorError::Length { op: "from_iter_exact", len: data.len(), shape });
+        }
+        Ok(Self::from_parts(data, shape))
     }
 
     /// A 0-dimensional tensor holding one value.
@@ -75,7 +100,8 @@ impl<T: Float> Tensor<T> {
     #[must_use]
     pub fn full(shape: impl Into<Shape>, value: T) -> Self {
         let shape = shape.into();
-        Self::from_parts(vec![value; shape.numel()], shape)
+        let n = shape.numel();
+        Self::from_parts(std::iter::repeat_n(value, n).collect::<Arc<[T]>>(), shape)
     }
 
     /// All zeros.
@@ -192,7 +218,7 @@ impl<T: Float> Tensor<T> {
     /// True if both tensors view the same storage (a view, not a copy).
     #[must_use]
     pub fn shares_storage(&self, other: &Tensor<T>) -> bool {
-        Arc::ptr_eq(&self.data, &other.data)
+        self.data.ptr_eq(&other.data)
     }
 
     /// The elements as a slice, if the tensor is contiguous.
@@ -214,7 +240,7 @@ impl<T: Float> Tensor<T> {
     pub fn to_vec(&self) -> Vec<T> {
         match self.as_slice() {
             Some(s) => s.to_vec(),
-            None => strided::map(&self.data, &self.layout, |x| x),
+            None => strided::map(&self.data, &self.layout, |x| x).into_vec(),
         }
     }
 
@@ -236,7 +262,7 @@ impl<T: Float> Tensor<T> {
         if !whole {
             *self = Self::from_parts(self.to_vec(), self.shape().clone());
         }
-        Arc::make_mut(&mut self.data).as_mut_slice()
+        self.data.make_mut()
     }
 
     /// Consumes the tensor and returns its row-major values, without a copy
@@ -245,7 +271,7 @@ impl<T: Float> Tensor<T> {
     pub fn into_vec(self) -> Vec<T> {
         let whole = self.is_contiguous() && self.layout.offset == 0 && self.data.len() == self.numel();
         if whole {
-            Arc::try_unwrap(self.data).unwrap_or_else(|arc| arc.as_ref().clone())
+            self.data.into_vec()
         } else {
             self.to_vec()
         }

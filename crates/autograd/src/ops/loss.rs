@@ -66,7 +66,7 @@ impl<'t, T: Float> Var<'t, T> {
         let picked: T = labels.iter().enumerate().map(|(i, &l)| logp.get(&[i, l])).fold(T::zero(), |a, b| a + b);
         let loss = Tensor::scalar(-picked / T::of(n.max(1) as f64));
         let labels: Arc<[usize]> = labels.into();
-        self.tape.record(Op::CrossEntropy(self.index, logp.exp(), labels), loss)
+        self.tape.record(Op::CrossEntropy(self.index, Box::new((logp.exp(), labels))), loss)
     }
 
     /// Binary cross-entropy on logits against targets in [0, 1] of the same
@@ -88,7 +88,7 @@ impl<'t, T: Float> Var<'t, T> {
         );
         let per = x.zip_with(targets, |x, t| softplus(x) - x * t);
         let loss = Tensor::scalar(per.mean_all());
-        self.tape.record(Op::BceWithLogits(self.index, targets.clone()), loss)
+        self.tape.record(Op::BceWithLogits(self.index, Box::new(targets.clone())), loss)
     }
 
     /// Mean squared error against targets of the same shape. `dx = 2(x − t) / n`.
@@ -106,6 +106,6 @@ impl<'t, T: Float> Var<'t, T> {
             targets.shape()
         );
         let loss = Tensor::scalar(x.sub(targets).square().mean_all());
-        self.tape.record(Op::Mse(self.index, targets.clone()), loss)
+        self.tape.record(Op::Mse(self.index, Box::new(targets.clone())), loss)
     }
 }

@@ -4,11 +4,14 @@
 //! loop is as long as possible, then the output is cut into chunks of whole rows
 //! (fixed size, see [`CHUNK`](super::CHUNK)) that rayon may run in parallel.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 use smallvec::SmallVec;
 
 use super::{CHUNK, PAR_THRESHOLD};
 use crate::layout::{coalesce, Layout};
+use crate::storage::Storage;
 
 /// Runs `row(out_row, offsets)` for every row of `out`, where `offsets[k]` is
 /// the storage position of operand `k`'s first element in that row.
@@ -62,7 +65,7 @@ fn drive<const N: usize, U: Send>(
 }
 
 /// `f` applied to every element of the view `src[layout]`, in row-major order.
-pub(crate) fn map<T, U>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Vec<U>
+pub(crate) fn map<T, U>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Storage<U>
 where
     T: Copy + Send + Sync,
     U: Copy + Default + Send + Sync,
@@ -73,9 +76,10 @@ where
         if n >= PAR_THRESHOLD {
             let mut out = Vec::with_capacity(n);
             s.par_iter().with_min_len(CHUNK).map(|&x| f(x)).collect_into_vec(&mut out);
-            return out;
+            return out.into();
         }
-        return s.iter().map(|&x| f(x)).collect();
+        // An exact-size iterator collects into one allocation, written in place.
+        return Storage::Slice(s.iter().map(|&x| f(x)).collect::<Arc<[U]>>());
     }
     let (dims, [st]) = coalesce(layout.shape.dims(), [&layout.strides]);
     let mut out = vec![U::default(); n];
@@ -88,11 +92,11 @@ where
         0 => o.fill(f(src[off])),
         s => o.iter_mut().enumerate().for_each(|(j, y)| *y = f(src[off + j * s])),
     });
-    out
+    out.into()
 }
 
 /// `f(a, b)` for every element of two views that have the same (broadcast) shape.
-pub(crate) fn zip<T, U>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) -> U + Sync + Send) -> Vec<U>
+pub(crate) fn zip<T, U>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) -> U + Sync + Send) -> Storage<U>
 where
     T: Copy + Send + Sync,
     U: Copy + Default + Send + Sync,
@@ -104,9 +108,9 @@ where
         if n >= PAR_THRESHOLD {
             let mut out = Vec::with_capacity(n);
             sa.par_iter().with_min_len(CHUNK).zip(sb.par_iter()).map(|(&x, &y)| f(x, y)).collect_into_vec(&mut out);
-            return out;
+            return out.into();
         }
-        return sa.iter().zip(sb).map(|(&x, &y)| f(x, y)).collect();
+        return Storage::Slice(sa.iter().zip(sb).map(|(&x, &y)| f(x, y)).collect::<Arc<[U]>>());
     }
     let (dims, [s1, s2]) = coalesce(la.shape.dims(), [&la.strides, &lb.strides]);
     let mut out = vec![U::default(); n];
@@ -126,5 +130,5 @@ where
             (s, t) => o.iter_mut().enumerate().for_each(|(j, y)| *y = f(a[p + j * s], b[q + j * t])),
         }
     });
-    out
+    out.into()
 }

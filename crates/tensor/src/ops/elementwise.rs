@@ -239,7 +239,7 @@ impl<T: Float> Tensor<T> {
             .unwrap_or_else(|e| panic!("{e}"));
         let (m, a, b) = (mask.broadcast_to(&shape), self.broadcast_to(&shape), other.broadcast_to(&shape));
         let out = m.to_vec().into_iter().zip(a.to_vec()).zip(b.to_vec());
-        Tensor::from_parts(out.map(|((m, a), b)| if m != T::zero() { a } else { b }).collect(), shape)
+        Tensor::from_parts(out.map(|((m, a), b)| if m != T::zero() { a } else { b }).collect::<Vec<T>>(), shape)
     }
 
     /// True if any element is NaN or infinite.
