@@ -4,6 +4,7 @@
 //! no topological sort. The tape owns every intermediate value and is dropped,
 //! with all of them, when the pass is over; models hold parameters, never nodes.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -15,6 +16,46 @@ use crate::op::Op;
 use crate::var::Var;
 
 static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// Node buffers of dropped tapes, kept for the next tape on this thread:
+    /// a training loop records a tape of the same size every step, and
+    /// reusing its buffer saves a large allocation, its growth copies and
+    /// (for long tapes) fresh pages each step. Type-erased because `Node` is
+    /// generic over the float type.
+    static NODE_BUFFERS: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Buffers larger than this many nodes are freed, not kept.
+const MAX_RECYCLED_NODES: usize = 1 << 16;
+
+/// An empty node buffer, recycled when one of the right type is at hand.
+fn recycled_nodes<T: Float>() -> Vec<Node<T>> {
+    NODE_BUFFERS
+        .try_with(|pool| {
+            let mut pool = pool.borrow_mut();
+            let at = pool.iter().position(|b| b.is::<Vec<Node<T>>>())?;
+            pool.swap_remove(at).downcast::<Vec<Node<T>>>().ok().map(|b| *b)
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Vec::with_capacity(64))
+}
+
+impl<T: Float> Drop for Tape<T> {
+    fn drop(&mut self) {
+        let mut nodes = std::mem::take(self.nodes.get_mut());
+        nodes.clear();
+        if nodes.capacity() <= MAX_RECYCLED_NODES {
+            let _ = NODE_BUFFERS.try_with(|pool| {
+                let mut pool = pool.borrow_mut();
+                if pool.len() < 4 {
+                    pool.push(Box::new(nodes));
+                }
+            });
+        }
+    }
+}
 
 /// One recorded value and how it was made.
 pub(crate) struct Node<T: Float> {
@@ -58,7 +99,7 @@ impl<T: Float> Tape<T> {
     pub fn new() -> Self {
         Tape {
             id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
-            nodes: RefCell::new(Vec::with_capacity(64)),
+            nodes: RefCell::new(recycled_nodes()),
             anomaly_detection: false,
             anomaly: RefCell::new(None),
             grad_enabled: Cell::new(true),
@@ -72,7 +113,9 @@ impl<T: Float> Tape<T> {
     /// extra pass over each value.
     #[must_use]
     pub fn with_anomaly_detection() -> Self {
-        Tape { anomaly_detection: true, ..Self::new() }
+        let mut tape = Self::new();
+        tape.anomaly_detection = true;
+        tape
     }
 
     /// A value whose gradient is wanted.

@@ -139,3 +139,19 @@ fn linear_matches_matmul_plus_bias_in_value_and_gradient() {
     assert!(gf.wrt(&w).unwrap().allclose(gc.wrt(&w).unwrap(), 1e-12, 1e-12));
     assert!(gf.wrt(&b).unwrap().allclose(gc.wrt(&b).unwrap(), 1e-12, 1e-12));
 }
+
+#[test]
+fn recycled_tape_buffers_start_empty_for_either_float_type() {
+    for round in 0..3 {
+        let t32 = Tape::<f32>::new();
+        assert!(t32.is_empty(), "round {round}");
+        let x = t32.leaf(Tensor::from_vec(vec![2.0f32], [1]).unwrap());
+        let y = (x * x).sum();
+        assert_eq!(y.backward().wrt(&x).unwrap().to_vec(), vec![4.0]);
+        let t64 = Tape::<f64>::with_anomaly_detection();
+        assert!(t64.is_empty() && t64.anomaly().is_none());
+        let z = t64.leaf(Tensor::from_vec(vec![-1.0f64], [1]).unwrap()).log();
+        assert!(t64.anomaly().is_some(), "NaN from log(-1) is caught on a recycled buffer");
+        drop(z);
+    }
+}
