@@ -55,14 +55,16 @@ impl<T> std::fmt::Debug for GemmKernel<T> {
     }
 }
 
-/// The best f32 kernel for this CPU.
+/// The best f32 kernel for this CPU, detected once (every product asks).
 pub(crate) fn best_f32() -> GemmKernel<f32> {
-    *all_f32().last().expect("portable kernel always present")
+    static BEST: std::sync::OnceLock<GemmKernel<f32>> = std::sync::OnceLock::new();
+    *BEST.get_or_init(|| *all_f32().last().expect("portable kernel always present"))
 }
 
-/// The best f64 kernel for this CPU.
+/// The best f64 kernel for this CPU, detected once.
 pub(crate) fn best_f64() -> GemmKernel<f64> {
-    *all_f64().last().expect("portable kernel always present")
+    static BEST: std::sync::OnceLock<GemmKernel<f64>> = std::sync::OnceLock::new();
+    *BEST.get_or_init(|| *all_f64().last().expect("portable kernel always present"))
 }
 
 /// Every f32 kernel this CPU can run, portable first, best last.
