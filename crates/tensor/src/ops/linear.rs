@@ -55,7 +55,7 @@ impl<T: Float> Tensor<T> {
         let a = MatRef { data: &self.data, offset: self.layout.offset, rs: xrs, cs: xcs };
         // Wᵀ[p, j] = W[j, p]: swap the weight's strides.
         let b = MatRef { data: &weight.data, offset: weight.layout.offset, rs: ws[1], cs: ws[0] };
-        gemm::gemm(m, out_f, k, a, b, &mut out);
+        gemm::gemm_acc(m, out_f, k, a, b, &mut out);
         let dims: Shape = if self.rank() == 2 { Shape::from([m, out_f]) } else { Shape::from([out_f]) };
         Ok(Tensor::from_parts(out, dims))
     }

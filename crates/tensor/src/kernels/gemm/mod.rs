@@ -107,15 +107,22 @@ const SMALL: usize = 32 * 32 * 32;
 /// below it one thread is faster than fork-join. Measured in `benches/matmul`.
 const PARALLEL: usize = 96 * 96 * 96;
 
-/// `c` (contiguous `m × n`) ← `c + a (m × k) · b (k × n)`.
-///
-/// Callers that want the plain product pass zeros; `Tensor::linear` passes
-/// the bias rows, so the bias is added in the product's write-out.
+/// `c` (contiguous `m × n`, zero on entry) ← `a (m × k) · b (k × n)`.
 pub(crate) fn gemm<T: Float>(m: usize, n: usize, k: usize, a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
-    gemm_with(T::gemm_kernel(), m, n, k, a, b, c);
+    gemm_with(T::gemm_kernel(), m, n, k, a, b, c, false);
 }
 
-/// [`gemm`] with a chosen micro-kernel (tests run every kernel this way).
+/// `c` (contiguous `m × n`) ← `c + a (m × k) · b (k × n)`: `Tensor::linear`
+/// starts `c` as the bias rows, so the bias is added in the product's
+/// write-out. (The plain product does not read `c` on its first pass: a
+/// fresh zeroed buffer would fault its pages in twice.)
+pub(crate) fn gemm_acc<T: Float>(m: usize, n: usize, k: usize, a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
+    gemm_with(T::gemm_kernel(), m, n, k, a, b, c, true);
+}
+
+/// [`gemm`] (or, with `acc`, [`gemm_acc`]) with a chosen micro-kernel (tests
+/// run every kernel this way).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_with<T: Float>(
     kern: GemmKernel<T>,
     m: usize,
@@ -124,6 +131,7 @@ pub(crate) fn gemm_with<T: Float>(
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
     c: &mut [T],
+    acc: bool,
 ) {
     debug_assert_eq!(c.len(), m * n);
     if m == 0 || n == 0 || k == 0 {
@@ -136,9 +144,9 @@ pub(crate) fn gemm_with<T: Float>(
     if parallel && rayon::current_thread_index().is_none() {
         // Enter the pool once: every parallel loop started from outside it
         // pays a cross-thread wake-up, and a blocked product has several.
-        return rayon::scope(|_| blocked(kern, m, n, k, a, b, c, true));
+        return rayon::scope(|_| blocked(kern, m, n, k, a, b, c, true, acc));
     }
-    blocked(kern, m, n, k, a, b, c, parallel);
+    blocked(kern, m, n, k, a, b, c, parallel, acc);
 }
 
 /// The blocked loops (see the module docs).
@@ -152,6 +160,7 @@ fn blocked<T: Float>(
     b: MatRef<'_, T>,
     c: &mut [T],
     parallel: bool,
+    acc: bool,
 ) {
     let (mr, nr) = (kern.mr, kern.nr);
     let strips = m.div_ceil(mr);
@@ -177,8 +186,7 @@ fn blocked<T: Float>(
                 for (t, bstrip) in bp.chunks_exact(kc * nr).enumerate() {
                     let col = jc + t * nr;
                     let ncols = nr.min(jc + nc - col);
-                    // The first slice accumulates too: C holds its initial value.
-                    tile(kern, kc, astrip, bstrip, &mut rows[col..], n, mrows, ncols, true);
+                    tile(kern, kc, astrip, bstrip, &mut rows[col..], n, mrows, ncols, pc > 0 || acc);
                 }
             };
             // LOOP 3: strips of mr rows of C, one rayon task each.

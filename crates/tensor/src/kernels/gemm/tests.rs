@@ -42,7 +42,7 @@ fn check_all_kernels(m: usize, n: usize, k: usize, a_trans: bool, b_trans: bool,
 
     for kern in f64::gemm_kernels() {
         let mut c = vec![0.0f64; m * n];
-        gemm_with(kern, m, n, k, a, b, &mut c);
+        gemm_with(kern, m, n, k, a, b, &mut c, false);
         assert_eq!(c, want, "f64 kernel {} m={m} n={n} k={k} at={a_trans} bt={b_trans}", kern.name);
     }
     let (af, bf): (Vec<f32>, Vec<f32>) =
@@ -50,7 +50,7 @@ fn check_all_kernels(m: usize, n: usize, k: usize, a_trans: bool, b_trans: bool,
     let (a32, b32) = (MatRef { data: &af, ..unsafe_free_cast(a) }, MatRef { data: &bf, ..unsafe_free_cast(b) });
     for kern in f32::gemm_kernels() {
         let mut c = vec![0.0f32; m * n];
-        gemm_with(kern, m, n, k, a32, b32, &mut c);
+        gemm_with(kern, m, n, k, a32, b32, &mut c, false);
         let got: Vec<f64> = c.iter().map(|&x| f64::from(x)).collect();
         assert_eq!(got, want, "f32 kernel {} m={m} n={n} k={k} at={a_trans} bt={b_trans}", kern.name);
     }
@@ -99,10 +99,10 @@ fn simd_kernels_agree_with_portable_on_random_floats() {
     let bm = MatRef { data: &b, offset: 0, rs: n, cs: 1 };
     let kernels = f32::gemm_kernels();
     let mut base = vec![0.0f32; m * n];
-    gemm_with(kernels[0], m, n, k, am, bm, &mut base);
+    gemm_with(kernels[0], m, n, k, am, bm, &mut base, false);
     for kern in &kernels[1..] {
         let mut c = vec![0.0f32; m * n];
-        gemm_with(*kern, m, n, k, am, bm, &mut c);
+        gemm_with(*kern, m, n, k, am, bm, &mut c, false);
         for (x, y) in c.iter().zip(&base) {
             assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{}: {x} vs {y}", kern.name);
         }
@@ -128,5 +128,26 @@ fn result_is_bit_identical_on_one_and_two_threads() {
     for threads in [2, 3] {
         let many = run(threads);
         assert!(one.iter().zip(&many).all(|(x, y)| x.to_bits() == y.to_bits()), "{threads} threads differ");
+    }
+}
+
+#[test]
+fn accumulate_mode_adds_onto_the_initial_c_with_every_kernel() {
+    // Small integers: every sum is exact, so C₀ + A·B must match bit for bit,
+    // through the direct path (tiny) and the blocked one (kc-sliced).
+    for &(m, n, k) in &[(3, 5, 4), (37, 45, 300)] {
+        let a: Vec<f64> = (0..m * k).map(|i| (i % 7) as f64 - 3.0).collect();
+        let b: Vec<f64> = (0..k * n).map(|i| (i % 5) as f64 - 2.0).collect();
+        let c0: Vec<f64> = (0..m * n).map(|i| (i % 11) as f64).collect();
+        let am = MatRef { data: &a, offset: 0, rs: k, cs: 1 };
+        let bm = MatRef { data: &b, offset: 0, rs: n, cs: 1 };
+        let mut want = c0.clone();
+        let prod = reference(m, n, k, &am, &bm);
+        want.iter_mut().zip(&prod).for_each(|(w, p)| *w += p);
+        for kern in f64::gemm_kernels() {
+            let mut c = c0.clone();
+            gemm_with(kern, m, n, k, am, bm, &mut c, true);
+            assert_eq!(c, want, "{} {m}x{n}x{k}", kern.name);
+        }
     }
 }
