@@ -129,8 +129,7 @@ pub fn run(args: &Args, mut log: impl FnMut(&str)) -> Result<(Vec<Row>, PathBuf)
             saturated: mean(&|s| s.saturated_fraction),
             losses,
         };
-        common::say(&bar, format!("{:<11} test accuracy {:.2}%", act.name(), acc * 100.0));
-        log(&format!("{:<11} done", act.name()));
+        common::say(&bar, &format!("{:<11} test accuracy {:.2}%", act.name(), acc * 100.0), &mut log);
         rows.push(row);
     }
     bar.finish_and_clear();
@@ -171,7 +170,7 @@ fn plot(rows: &[Row], path: &Path, args: &Args) -> Result<(), Box<dyn std::error
 fn main() -> ExitCode {
     let args = Args::parse();
     let start = std::time::Instant::now();
-    match run(&args, |_| {}) {
+    match run(&args, |line| println!("{line}")) {
         Ok((rows, path)) => {
             println!(
                 "\n{} hidden layers of {} on the digits, SGD (momentum 0.9) lr {}, {} epochs, seed {}",

@@ -107,11 +107,7 @@ pub fn run(args: &Args, mut log: impl FnMut(&str)) -> Result<Outcome, String> {
             accuracies[epoch] * 100.0
         );
         bar.inc(1);
-        if bar.is_hidden() {
-            log(&line);
-        } else {
-            bar.println(&line);
-        }
+        common::say(&bar, &line, &mut log);
     }
     bar.finish_and_clear();
     if let Some(path) = &args.save {

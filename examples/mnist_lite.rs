@@ -115,11 +115,7 @@ pub fn run(args: &Args, mut log: impl FnMut(&str)) -> Result<Outcome, String> {
             );
             bar.set_message(format!("loss {:.4}", sum / n as f32));
             bar.inc(1);
-            if bar.is_hidden() {
-                log(&line);
-            } else {
-                bar.println(&line);
-            }
+            common::say(&bar, &line, &mut log);
         }
         bar.finish_and_clear();
         if let Some(path) = &args.save {

@@ -22,12 +22,13 @@ pub fn epoch_bar(epochs: usize) -> ProgressBar {
     bar
 }
 
-/// Prints a line above the bar (or plainly when the bar is hidden).
-pub fn say(bar: &ProgressBar, line: impl AsRef<str>) {
+/// Shows a line above the bar, or hands it to `log` when the bar is hidden
+/// (piped output, tests).
+pub fn say(bar: &ProgressBar, line: &str, log: &mut dyn FnMut(&str)) {
     if bar.is_hidden() {
-        println!("{}", line.as_ref());
+        log(line);
     } else {
-        bar.println(line.as_ref());
+        bar.println(line);
     }
 }
 

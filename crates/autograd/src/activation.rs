@@ -50,6 +50,23 @@ const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
 const GELU_C: f64 = 0.044_715;
 
 impl Activation {
+    /// Every activation, with default parameters (for sweeps and tests).
+    pub const ALL: [Activation; 13] = [
+        Activation::Identity,
+        Activation::Relu,
+        Activation::LeakyRelu(0.01),
+        Activation::Elu(1.0),
+        Activation::Selu,
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Silu,
+        Activation::Mish,
+        Activation::Gelu,
+        Activation::GeluTanh,
+        Activation::Softplus,
+        Activation::Hardtanh(-1.0, 1.0),
+    ];
+
     /// The leaky ReLU with PyTorch's default slope, 0.01.
     pub const LEAKY_RELU: Activation = Activation::LeakyRelu(0.01);
     /// ELU with α = 1.
