@@ -54,7 +54,20 @@ impl<T> From<Arc<[T]>> for Storage<T> {
     }
 }
 
+/// Outputs up to this many elements are built as one allocation; larger ones
+/// come from `vec!`, whose zeroed memory the OS hands out lazily.
+const SMALL: usize = 1 << 12;
+
 impl<T: Clone> Storage<T> {
+    /// `n` copies of `value`, in one allocation when small.
+    pub(crate) fn filled(n: usize, value: T) -> Self {
+        if n <= SMALL {
+            Storage::Slice(std::iter::repeat_n(value, n).collect())
+        } else {
+            Storage::Vec(Arc::new(vec![value; n]))
+        }
+    }
+
     /// True if both name the same allocation.
     pub(crate) fn ptr_eq(&self, other: &Storage<T>) -> bool {
         std::ptr::eq(self.as_ptr(), other.as_ptr()) && self.len() == other.len()

@@ -100,8 +100,7 @@ impl<T: Float> Tensor<T> {
     #[must_use]
     pub fn full(shape: impl Into<Shape>, value: T) -> Self {
         let shape = shape.into();
-        let n = shape.numel();
-        Self::from_parts(std::iter::repeat_n(value, n).collect::<Arc<[T]>>(), shape)
+        Self::from_parts(Storage::filled(shape.numel(), value), shape)
     }
 
     /// All zeros.

@@ -3,11 +3,13 @@
 //! `a.matmul(&b.t())` and `a.t().matmul(&b)` copy nothing.
 
 use rayon::prelude::*;
+use smallvec::SmallVec;
 
 use crate::error::TensorError;
 use crate::float::Float;
 use crate::kernels::gemm::{self, MatRef};
 use crate::shape::Shape;
+use crate::storage::Storage;
 use crate::tensor::Tensor;
 
 /// A 2-D or 3-D operand as (batch, rows, cols, batch stride, row stride, col stride).
@@ -62,7 +64,8 @@ impl<T: Float> Tensor<T> {
         let batched = a.rank() == 3 || b.rank() == 3;
         let batch = oa.batch.max(ob.batch);
         let (m, k, n) = (oa.rows, oa.cols, ob.cols);
-        let mut out = vec![T::zero(); batch * m * n];
+        let mut storage = Storage::filled(batch * m * n, T::zero());
+        let out = storage.make_mut();
         let one = |(i, c): (usize, &mut [T])| {
             let am = MatRef { data: &a.data, offset: a.layout.offset + i * oa.bs, rs: oa.rs, cs: oa.cs };
             let bm = MatRef { data: &b.data, offset: b.layout.offset + i * ob.bs, rs: ob.rs, cs: ob.cs };
@@ -76,14 +79,15 @@ impl<T: Float> Tensor<T> {
                 out.chunks_mut(m * n).enumerate().for_each(one);
             }
         }
-        let mut dims: Vec<usize> = if batched { vec![batch, m, n] } else { vec![m, n] };
+        let full = [batch, m, n];
+        let mut dims: SmallVec<[usize; 3]> = SmallVec::from_slice(if batched { &full } else { &full[1..] });
         if other.rank() == 1 {
             dims.pop();
         }
         if self.rank() == 1 {
             dims.remove(dims.len() - if other.rank() == 1 { 1 } else { 2 });
         }
-        Ok(Tensor::from_parts(out, Shape::from(dims)))
+        Ok(Tensor::from_parts(storage, Shape::new(&dims)))
     }
 
     /// [`try_matmul`](Self::try_matmul) that panics on a shape mismatch.
