@@ -48,7 +48,9 @@ proptest! {
         let (x, w, b) = (t(&[m, k], seed), t(&[n, k], seed + 1), t(&[n], seed + 2));
         ok(gradcheck(|_, v| v[0].linear(v[1], Some(v[2])).tanh().sum(), &[x.clone(), w.clone(), b]))?;
         ok(gradcheck(|_, v| v[0].linear(v[1], None).square().sum(), &[x, w.clone()]))?;
-        ok(gradcheck(|_, v| v[0].linear(v[1], None).square().sum(), &[t(&[k], seed + 3), w]))?;
+        ok(gradcheck(|_, v| v[0].linear(v[1], None).square().sum(), &[t(&[k], seed + 3), w.clone()]))?;
+        // Leading batch dimensions, as nn.Linear takes them.
+        ok(gradcheck(|_, v| v[0].linear(v[1], None).tanh().sum(), &[t(&[2, m, k], seed + 4), w]))?;
     }
 
     #[test]

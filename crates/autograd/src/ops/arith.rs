@@ -73,8 +73,9 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// A dense layer's affine map, `self · weightᵀ + bias`, recorded as one op:
-    /// `self` is `[batch, in]` (or `[in]`), `weight` is `[out, in]` (PyTorch's
-    /// `nn.Linear` layout), `bias` is `[out]`. The bias is added in the
+    /// `self` is `[batch, in]` (or `[in]`, or `[..., in]` with any leading
+    /// dimensions, as PyTorch's `nn.Linear` takes), `weight` is `[out, in]`
+    /// (PyTorch's layout), `bias` is `[out]`. The bias is added in the
     /// product's write-out (see `Tensor::linear`), so it costs no extra pass.
     /// `dx = G·W`, `dW = Gᵀ·x`, `db = Σ_batch G`.
     ///
@@ -84,6 +85,16 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn linear(self, weight: Var<'_, T>, bias: Option<Var<'_, T>>) -> Var<'t, T> {
+        let dims = self.dims();
+        if dims.len() > 2 {
+            // Leading dimensions are a batch: flatten them around a 2-D product.
+            let features = dims[dims.len() - 1];
+            let rows = dims[..dims.len() - 1].iter().product();
+            let y = self.reshape(&[rows, features]).linear(weight, bias);
+            let mut out = dims;
+            *out.last_mut().expect("rank > 2") = y.dims()[1];
+            return y.reshape(&out);
+        }
         self.same_tape(&weight, "linear");
         if let Some(b) = &bias {
             self.same_tape(b, "linear");

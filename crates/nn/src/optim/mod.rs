@@ -130,7 +130,8 @@ impl<R: UpdateRule, T: Float> Optim<R, T> {
         self.lr = lr;
     }
 
-    /// The global gradient norm seen by the last step (before clipping).
+    /// The global gradient norm seen by the last step, before clipping (only
+    /// measured when [`clip_grad_norm`](Self::clip_grad_norm) is set).
     #[must_use]
     pub fn last_grad_norm(&self) -> Option<f64> {
         self.last_norm
@@ -142,18 +143,18 @@ impl<R: UpdateRule, T: Float> Optim<R, T> {
         M: Module<T> + ?Sized,
         G: GradSource<T> + ?Sized,
     {
-        let mut sq = 0.0f64;
-        model.visit_params(&mut |_, p| {
-            if let Some(g) = grads.grad(p).filter(|_| !p.is_frozen()) {
-                sq += g.contiguous_data().iter().map(|x| x.as_f64() * x.as_f64()).sum::<f64>();
-            }
+        // The global norm costs a pass over every gradient: only when clipping.
+        let scale = self.clip.and_then(|max| {
+            let mut sq = 0.0f64;
+            model.visit_params(&mut |_, p| {
+                if let Some(g) = grads.grad(p).filter(|_| !p.is_frozen()) {
+                    sq += g.contiguous_data().iter().map(|x| x.as_f64() * x.as_f64()).sum::<f64>();
+                }
+            });
+            let norm = sq.sqrt();
+            self.last_norm = Some(norm);
+            (norm > max).then(|| T::of(max / (norm + 1e-6)))
         });
-        let norm = sq.sqrt();
-        self.last_norm = Some(norm);
-        let scale = match self.clip {
-            Some(max) if norm > max => Some(T::of(max / (norm + 1e-6))),
-            _ => None,
-        };
         let (rule, lr, state) = (&self.rule, self.lr, &mut self.state);
         model.visit_params_mut(&mut |_, p| {
             if p.is_frozen() {
