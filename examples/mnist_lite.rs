@@ -51,6 +51,9 @@ pub struct Args {
     /// Save the trained model here (safetensors, PyTorch state-dict names).
     #[arg(long)]
     pub save: Option<PathBuf>,
+    /// Print the hidden-layer diagnostics (with the step's update ratios) every N epochs; 0 = only at the end.
+    #[arg(long, default_value_t = 0)]
+    pub report_every: usize,
     /// Evaluate this checkpoint instead of training (same --hidden/--activation).
     #[arg(long)]
     pub load: Option<PathBuf>,
@@ -98,8 +101,22 @@ pub fn run(args: &Args, mut log: impl FnMut(&str)) -> Result<Outcome, String> {
         for epoch in 0..args.epochs {
             opt.set_lr(schedule.lr_at(epoch, args.lr));
             let (mut sum, mut n) = (0.0f32, 0usize);
-            for (x, y) in data.train.batches(args.batch_size, &mut rng) {
+            let report_now = args.report_every > 0 && (epoch + 1) % args.report_every == 0;
+            for (i, (x, y)) in data.train.batches(args.batch_size, &mut rng).enumerate() {
                 let tape = Tape::new();
+                if report_now && i == 0 {
+                    // Trace the epoch's first step: what each layer did, and how much the step moved it.
+                    let mut trace = Trace::new();
+                    let loss = model.forward_traced(&tape, tape.constant(x), &mut trace).cross_entropy(&y);
+                    let grads = loss.backward();
+                    let mut report = trace.report(&grads);
+                    opt.step(&mut model, &grads);
+                    report.record_update(&model);
+                    common::say(&bar, &format!("epoch {} first step:\n{report}", epoch + 1), &mut log);
+                    sum += loss.item() * y.len() as f32;
+                    n += y.len();
+                    continue;
+                }
                 let loss = model.forward(&tape, tape.constant(x)).cross_entropy(&y);
                 sum += loss.item() * y.len() as f32;
                 n += y.len();

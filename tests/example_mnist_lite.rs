@@ -72,3 +72,13 @@ fn bad_flags_and_files_are_errors() {
     let e = mnist_lite::run(&args(&["--load", "/no/such/file.safetensors"]), |_| {}).err().unwrap();
     assert!(e.contains("/no/such/file.safetensors"), "{e}");
 }
+
+#[test]
+fn report_every_prints_the_layer_table_with_update_ratios() {
+    let mut lines = Vec::new();
+    mnist_lite::run(&args(&["--epochs", "2", "--report-every", "1"]), |l| lines.push(l.to_string())).unwrap();
+    let tables: Vec<&String> = lines.iter().filter(|l| l.contains("upd/W")).collect();
+    assert_eq!(tables.len(), 2, "{lines:#?}");
+    let row = tables[0].lines().find(|l| l.starts_with("layers.0")).unwrap();
+    assert!(!row.trim_end().ends_with('-'), "the update ratio is measured: {row}");
+}
