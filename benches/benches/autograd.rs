@@ -2,7 +2,9 @@
 //! - `tape_chain/1000`: record 1,000 elementwise ops on 1-element tensors and
 //!   run backward (time ÷ 1000 = cost per op, forward + backward);
 //! - `xor_10k_steps`: 2 → 8 (tanh) → 1 (sigmoid), MSE, batch 4, 10,000 SGD
-//!   steps from raw autograd ops.
+//!   steps from raw autograd ops: `10k_sgd_steps` composes each layer from
+//!   transpose, matmul and a broadcasting add; `10k_sgd_steps_linear` records
+//!   it as one fused `linear` op.
 //!
 //! ```text
 //! cargo bench -p strata-bench --bench autograd
@@ -12,7 +14,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use strata_bench::{tape_chain, xor_train};
+use strata_bench::{tape_chain, xor_train, xor_train_linear};
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("tape");
@@ -23,6 +25,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("xor");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     g.bench_function("10k_sgd_steps", |b| b.iter(|| black_box(xor_train(10_000, 1.0))));
+    g.bench_function("10k_sgd_steps_linear", |b| b.iter(|| black_box(xor_train_linear(10_000, 1.0))));
     g.finish();
 }
 

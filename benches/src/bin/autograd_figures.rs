@@ -3,11 +3,23 @@
 
 use std::time::Instant;
 
-use strata_bench::{tape_chain, xor_train};
+use strata_bench::{tape_chain, xor_train, xor_train_linear};
 
 fn main() {
     // `autograd_figures xor [STEPS]` runs only the XOR loop, a few times (for
     // profiling; a small STEPS suits valgrind's instruction counts).
+    if std::env::args().nth(1).as_deref() == Some("xor-linear") {
+        let steps = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+        for _ in 0..5 {
+            let t = Instant::now();
+            let loss = xor_train_linear(steps, 1.0);
+            println!(
+                "xor (linear): {steps} SGD steps in {:.1} ms, final loss {loss:.5}",
+                t.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        return;
+    }
     if std::env::args().nth(1).as_deref() == Some("xor") {
         let steps = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
         for _ in 0..5 {
@@ -28,4 +40,7 @@ fn main() {
     let t = Instant::now();
     let loss = xor_train(10_000, 1.0);
     println!("xor: 10,000 SGD steps in {:.1} ms, final loss {loss:.5}", t.elapsed().as_secs_f64() * 1e3);
+    let t = Instant::now();
+    let loss = xor_train_linear(10_000, 1.0);
+    println!("xor (linear op): 10,000 SGD steps in {:.1} ms, final loss {loss:.5}", t.elapsed().as_secs_f64() * 1e3);
 }
