@@ -3,8 +3,6 @@
 //! skipped before its share is computed. Gradients of intermediate nodes are
 //! dropped as soon as they are passed on; only leaves keep theirs.
 
-use std::collections::HashMap;
-
 use strata_tensor::{Float, Tensor};
 
 use crate::anomaly::{Anomaly, Phase};
@@ -42,7 +40,7 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
     let nodes = tape.nodes.borrow();
     let nodes: &[Node<T>] = &nodes;
     let mut grads: Vec<Option<Tensor<T>>> = vec![None; root + 1];
-    let mut tags = HashMap::new();
+    let mut tags: Vec<(u64, usize)> = Vec::new();
     if nodes[root].needs_grad {
         grads[root] = Some(seed);
     }
@@ -66,7 +64,7 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
         match &node.op {
             Op::Leaf(tag) => {
                 if let Some(t) = tag {
-                    tags.insert(*t, i);
+                    tags.push((*t, i));
                 }
                 keep.push((i, g));
             }

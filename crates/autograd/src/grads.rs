@@ -1,7 +1,5 @@
 //! [`Grads`]: what one backward pass computed, looked up by var or by tag.
 
-use std::collections::HashMap;
-
 use strata_tensor::{Float, Tensor};
 
 use crate::anomaly::Anomaly;
@@ -12,17 +10,48 @@ use crate::var::Var;
 pub struct Grads<T: Float> {
     tape_id: u64,
     grads: Vec<Option<Tensor<T>>>,
-    tags: HashMap<u64, usize>,
+    /// Tagged leaves, sorted by tag: a node's gradient, or the sum over
+    /// several leaves that carry one tag (a parameter put on the tape twice).
+    tags: Vec<(u64, TagGrad<T>)>,
     anomaly: Option<Anomaly>,
 }
 
+enum TagGrad<T: Float> {
+    Node(usize),
+    Sum(Tensor<T>),
+}
+
 impl<T: Float> Grads<T> {
+    /// `tagged` lists each tagged leaf as `(tag, node)`, in any order.
     pub(crate) fn new(
         tape_id: u64,
         grads: Vec<Option<Tensor<T>>>,
-        tags: HashMap<u64, usize>,
+        mut tagged: Vec<(u64, usize)>,
         anomaly: Option<Anomaly>,
     ) -> Self {
+        tagged.sort_unstable();
+        let mut tags: Vec<(u64, TagGrad<T>)> = Vec::with_capacity(tagged.len());
+        for run in tagged.chunk_by(|a, b| a.0 == b.0) {
+            let entry = if run.len() == 1 {
+                TagGrad::Node(run[0].1)
+            } else {
+                // One parameter, several leaves: its gradient is the sum of theirs.
+                let mut sum: Option<Tensor<T>> = None;
+                for &(_, i) in run {
+                    if let Some(g) = &grads[i] {
+                        sum = Some(match sum {
+                            None => g.clone(),
+                            Some(s) => s.add(g),
+                        });
+                    }
+                }
+                match sum {
+                    Some(s) => TagGrad::Sum(s),
+                    None => TagGrad::Node(run[0].1),
+                }
+            };
+            tags.push((run[0].0, entry));
+        }
         Grads { tape_id, grads, tags, anomaly }
     }
 
@@ -52,10 +81,16 @@ impl<T: Float> Grads<T> {
     }
 
     /// The gradient of the leaf recorded with [`Tape::leaf_tagged`](crate::Tape::leaf_tagged)
-    /// and this tag, if the output depends on it.
+    /// and this tag, if the output depends on it. If several leaves carry the
+    /// tag (one parameter put on the tape twice, as when a layer is applied
+    /// twice), this is the sum of their gradients.
     #[must_use]
     pub fn by_tag(&self, tag: u64) -> Option<&Tensor<T>> {
-        self.tags.get(&tag).and_then(|&i| self.grads[i].as_ref())
+        let at = self.tags.binary_search_by_key(&tag, |(t, _)| *t).ok()?;
+        match &self.tags[at].1 {
+            TagGrad::Node(i) => self.grads[*i].as_ref(),
+            TagGrad::Sum(s) => Some(s),
+        }
     }
 
     /// The first op whose backward produced NaN/Inf (anomaly detection only;

@@ -154,3 +154,18 @@ fn recycled_tape_buffers_start_empty_for_either_float_type() {
         assert!(t64.anomaly().is_some(), "NaN from log(-1) is caught on a recycled buffer");
     }
 }
+
+#[test]
+fn a_tag_on_several_leaves_gets_the_sum_of_their_gradients() {
+    // One parameter w put on the tape twice (a layer applied twice):
+    // y = (w·x)·w = w²x, dy/dw = 2wx = 12 at w = 3, x = 2.
+    let tape = Tape::<f64>::new();
+    let w = Tensor::from_vec(vec![3.0], [1]).unwrap();
+    let x = tape.constant(Tensor::from_vec(vec![2.0], [1]).unwrap());
+    let (w1, w2) = (tape.leaf_tagged(w.clone(), 7), tape.leaf_tagged(w, 7));
+    let y = (w1 * x * w2).sum();
+    let g = y.backward();
+    assert_eq!(g.by_tag(7).unwrap().to_vec(), vec![12.0]);
+    assert_eq!(g.wrt(&w1).unwrap().to_vec(), vec![6.0], "each leaf keeps its own share");
+    assert!(g.by_tag(8).is_none());
+}

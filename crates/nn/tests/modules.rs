@@ -188,3 +188,30 @@ fn default_init_fits_the_activation() {
     // Xavier with gain 5/3: std = 5/3·√(2/800).
     assert!((std(tanh.layers[0].linear.weight.value()) / (5.0 / 3.0 * (2.0f64 / 800.0).sqrt()) - 1.0).abs() < 0.02);
 }
+
+/// One `Linear` applied twice (weight tying): its parameters sit on the tape
+/// twice, and their gradient must be the sum of both uses.
+struct Twice {
+    layer: Linear<f64>,
+}
+
+impl Module<f64> for Twice {
+    fn forward<'t>(&self, tape: &'t Tape<f64>, x: Var<'t, f64>) -> Var<'t, f64> {
+        self.layer.forward(tape, self.layer.forward(tape, x).tanh())
+    }
+    fn visit_params(&self, f: &mut dyn FnMut(&str, &Param<f64>)) {
+        visit_child("layer", &self.layer, f);
+    }
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<f64>)) {
+        visit_child_mut("layer", &mut self.layer, f);
+    }
+}
+
+#[test]
+fn a_layer_applied_twice_gets_the_sum_of_both_gradients() {
+    let mut rng = StdRng::seed_from_u64(8);
+    let mut model = Twice { layer: Linear::new(3, 3, &mut rng) };
+    let x = Tensor::rand_normal([4, 3], 0.0, 1.0, &mut rng);
+    gradcheck_module(&mut model, |t, m| m.forward(t, t.constant(x.clone())).square().sum(), GradCheck::default())
+        .unwrap();
+}
