@@ -26,7 +26,7 @@
 //! - Softmax cross-entropy, BCE with logits and MSE are fused and stable.
 //! - [`CustomOp`] + [`Tape::apply`] add differentiable ops from other crates.
 //! - [`gradcheck`] compares backward with central differences; the
-//!   `proptest` feature adds [`strategy`] for property tests of gradients.
+//!   `proptest` feature adds `strategy` for property tests of gradients.
 //! - [`Tape::with_anomaly_detection`] names the first op that made a NaN/Inf.
 //!
 //! Higher-order gradients are not implemented yet; each backward arm is
