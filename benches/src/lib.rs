@@ -11,7 +11,7 @@ pub fn random_vec(len: usize, seed: u64) -> Vec<f32> {
     (0..len).map(|_| rng.random::<f32>() * 2.0 - 1.0).collect()
 }
 
-use strata_autograd::Tape;
+use strata_autograd::{Tape, Var};
 
 /// One of the peer libraries Strata's matmul is measured against.
 #[derive(Clone, Copy, Debug)]
@@ -89,29 +89,7 @@ pub fn tape_chain(ops: usize) -> f32 {
 /// 4, plain SGD, built from raw autograd ops. Returns the final loss.
 #[must_use]
 pub fn xor_train(steps: usize, lr: f32) -> f32 {
-    let x = Tensor::from_vec(vec![0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], [4, 2]).expect("4x2");
-    let y = Tensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], [4, 1]).expect("4x1");
-    let mut w1 = Tensor::from_vec(random_vec(16, 11), [8, 2]).expect("8x2");
-    let mut b1 = Tensor::<f32>::zeros([8]);
-    let mut w2 = Tensor::from_vec(random_vec(8, 12), [1, 8]).expect("1x8");
-    let mut b2 = Tensor::<f32>::zeros([1]);
-    let mut loss = f32::NAN;
-    for _ in 0..steps {
-        let tape = Tape::new();
-        let (vw1, vb1, vw2, vb2) =
-            (tape.leaf(w1.clone()), tape.leaf(b1.clone()), tape.leaf(w2.clone()), tape.leaf(b2.clone()));
-        let h = tape.constant(x.clone()).matmul(vw1.t()).add(vb1).tanh();
-        let out = h.matmul(vw2.t()).add(vb2).sigmoid();
-        let l = out.mse(&y);
-        let g = l.backward();
-        loss = l.item();
-        let step = |p: &mut Tensor<f32>, g: &Tensor<f32>| *p = p.sub(&g.mul_scalar(lr));
-        step(&mut w1, g.wrt(&vw1).expect("grad"));
-        step(&mut b1, g.wrt(&vb1).expect("grad"));
-        step(&mut w2, g.wrt(&vw2).expect("grad"));
-        step(&mut b2, g.wrt(&vb2).expect("grad"));
-    }
-    loss
+    xor_loop(steps, lr, |x, w, b| x.matmul(w.t()).add(b))
 }
 
 /// [`xor_train`] with each layer recorded as one fused `linear` op
@@ -119,6 +97,15 @@ pub fn xor_train(steps: usize, lr: f32) -> f32 {
 /// broadcasting add. Same weights, same updates, same losses up to rounding.
 #[must_use]
 pub fn xor_train_linear(steps: usize, lr: f32) -> f32 {
+    xor_loop(steps, lr, |x, w, b| x.linear(w, Some(b)))
+}
+
+/// The XOR training loop, with `affine(x, W, b)` computing `x·Wᵀ + b`.
+fn xor_loop(
+    steps: usize,
+    lr: f32,
+    affine: impl for<'t> Fn(Var<'t, f32>, Var<'t, f32>, Var<'t, f32>) -> Var<'t, f32>,
+) -> f32 {
     let x = Tensor::from_vec(vec![0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], [4, 2]).expect("4x2");
     let y = Tensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], [4, 1]).expect("4x1");
     let mut w1 = Tensor::from_vec(random_vec(16, 11), [8, 2]).expect("8x2");
@@ -130,8 +117,8 @@ pub fn xor_train_linear(steps: usize, lr: f32) -> f32 {
         let tape = Tape::new();
         let (vw1, vb1, vw2, vb2) =
             (tape.leaf(w1.clone()), tape.leaf(b1.clone()), tape.leaf(w2.clone()), tape.leaf(b2.clone()));
-        let h = tape.constant(x.clone()).linear(vw1, Some(vb1)).tanh();
-        let out = h.linear(vw2, Some(vb2)).sigmoid();
+        let h = affine(tape.constant(x.clone()), vw1, vb1).tanh();
+        let out = affine(h, vw2, vb2).sigmoid();
         let l = out.mse(&y);
         let g = l.backward();
         loss = l.item();
