@@ -46,12 +46,15 @@ use crate::optim::Optimizer;
 
 const OPTIMIZER_PREFIX: &str = "optimizer.";
 
+/// Named tensors, as optimizer state comes.
+type Named<T> = [(String, Tensor<T>)];
+
 /// Saves `model`'s parameters.
 ///
 /// # Errors
 /// [`Error::Io`] if the file cannot be written.
 pub fn save<T: Float, M: Module<T> + ?Sized>(path: impl AsRef<Path>, model: &M) -> Result<(), Error> {
-    write_atomic(path.as_ref(), &to_bytes(model, None)?)
+    write_atomic(path.as_ref(), &encode(model, None)?)
 }
 
 /// Saves `model`'s parameters and `opt`'s state (to resume training).
@@ -108,25 +111,37 @@ pub fn load_with_optimizer<T: Float, M: Module<T>>(
         .filter_map(|(n, t)| n.strip_prefix(OPTIMIZER_PREFIX).map(|s| (s.to_string(), t.clone())))
         .collect();
     // Check both before changing either.
-    let mut trial = model_snapshot(model);
-    assign(&mut trial, &tensors)?;
+    check(model, &tensors)?;
     opt.load_state_tensors(model, &state)?;
-    assign(model, &tensors)
+    apply(model, &tensors);
+    Ok(())
 }
 
-/// The checkpoint as bytes (what [`save`] writes).
+/// The checkpoint as bytes (what [`save`] or, with `opt`,
+/// [`save_with_optimizer`] writes).
 ///
 /// # Errors
 /// [`Error::Checkpoint`] if serialisation fails (it does not for valid models).
-pub fn to_bytes<T: Float, M: Module<T> + ?Sized>(model: &M, opt: Option<&dyn Optimizer<T>>) -> Result<Vec<u8>, Error> {
+pub fn to_bytes<T: Float, M: Module<T>>(model: &M, opt: Option<&dyn Optimizer<T>>) -> Result<Vec<u8>, Error> {
+    match opt {
+        Some(opt) => encode(model, Some((opt, &opt.state_tensors(model)))),
+        None => encode(model, None),
+    }
+}
+
+/// The parameters, and an optimizer with its state, as safetensors bytes.
+fn encode<T: Float, M: Module<T> + ?Sized>(
+    model: &M,
+    opt: Option<(&dyn Optimizer<T>, &Named<T>)>,
+) -> Result<Vec<u8>, Error> {
     let dtype = dtype_of::<T>();
     let mut named: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     let mut push = |name: String, t: &Tensor<T>| named.push((name, t.dims().to_vec(), le_bytes(t)));
     model.visit_params(&mut |name, p| push(name.to_string(), p.value()));
     let mut meta = HashMap::from([("format".to_string(), "pt".to_string())]);
-    if let Some(opt) = opt {
-        for (n, t) in opt_state(opt, model) {
-            push(format!("{OPTIMIZER_PREFIX}{n}"), &t);
+    if let Some((opt, state)) = opt {
+        for (n, t) in state {
+            push(format!("{OPTIMIZER_PREFIX}{n}"), t);
         }
         meta.insert("optimizer".into(), opt.name().into());
         meta.insert("lr".into(), opt.lr().to_string());
@@ -136,34 +151,6 @@ pub fn to_bytes<T: Float, M: Module<T> + ?Sized>(model: &M, opt: Option<&dyn Opt
         .map(|(n, dims, bytes)| (n.clone(), TensorView::new(dtype, dims.clone(), bytes).expect("sizes agree")))
         .collect();
     safetensors::serialize(views, Some(meta)).map_err(|e| corrupt("<bytes>", &e))
-}
-
-fn opt_state<T: Float, M: Module<T> + ?Sized>(opt: &dyn Optimizer<T>, model: &M) -> Vec<(String, Tensor<T>)> {
-    // Optimizer::state_tensors takes a `dyn Module`; collect the params into one.
-    opt.state_tensors(&ParamList(model.named_params()))
-}
-
-/// A flat module view of named parameters (for passing a `?Sized` model on).
-struct ParamList<T: Float>(Vec<(String, crate::Param<T>)>);
-
-impl<T: Float> Module<T> for ParamList<T> {
-    fn forward<'t>(
-        &self,
-        _: &'t strata_autograd::Tape<T>,
-        x: strata_autograd::Var<'t, T>,
-    ) -> strata_autograd::Var<'t, T> {
-        x
-    }
-    fn visit_params(&self, f: &mut dyn FnMut(&str, &crate::Param<T>)) {
-        self.0.iter().for_each(|(n, p)| f(n, p));
-    }
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut crate::Param<T>)) {
-        self.0.iter_mut().for_each(|(n, p)| f(n, p));
-    }
-}
-
-fn model_snapshot<T: Float, M: Module<T> + ?Sized>(model: &M) -> ParamList<T> {
-    ParamList(model.named_params())
 }
 
 /// Reads every tensor of a safetensors buffer as `T` (checking the dtype).
@@ -200,9 +187,18 @@ fn read_tensors<T: Float>(bytes: &[u8], file: &str) -> Result<BTreeMap<String, T
 
 /// Checks every parameter against `tensors`, then copies them in.
 fn assign<T: Float, M: Module<T> + ?Sized>(model: &mut M, tensors: &BTreeMap<String, Tensor<T>>) -> Result<(), Error> {
+    check(model, tensors)?;
+    apply(model, tensors);
+    Ok(())
+}
+
+/// Checks that `tensors` holds every parameter of `model` with its shape and
+/// nothing else (optimizer state aside), naming the first that does not fit.
+fn check<T: Float, M: Module<T> + ?Sized>(model: &M, tensors: &BTreeMap<String, Tensor<T>>) -> Result<(), Error> {
     let mut err = None;
-    let mut seen = 0;
+    let mut names = std::collections::HashSet::new();
     model.visit_params(&mut |name, p| {
+        names.insert(name.to_string());
         if err.is_some() {
             return;
         }
@@ -215,19 +211,21 @@ fn assign<T: Float, M: Module<T> + ?Sized>(model: &mut M, tensors: &BTreeMap<Str
                     found: t.dims().to_vec(),
                 });
             }
-            Some(_) => seen += 1,
+            Some(_) => {}
         }
     });
     if let Some(e) = err {
         return Err(e);
     }
-    let model_names: std::collections::HashSet<String> = model.named_params().into_iter().map(|(n, _)| n).collect();
-    if let Some(extra) = tensors.keys().find(|n| !n.starts_with(OPTIMIZER_PREFIX) && !model_names.contains(*n)) {
-        return Err(Error::UnexpectedTensor { name: extra.clone() });
+    match tensors.keys().find(|n| !n.starts_with(OPTIMIZER_PREFIX) && !names.contains(n.as_str())) {
+        Some(extra) => Err(Error::UnexpectedTensor { name: extra.clone() }),
+        None => Ok(()),
     }
-    debug_assert_eq!(seen, model_names.len());
+}
+
+/// Copies checked tensors into the parameters.
+fn apply<T: Float, M: Module<T> + ?Sized>(model: &mut M, tensors: &BTreeMap<String, Tensor<T>>) {
     model.visit_params_mut(&mut |name, p| p.set(tensors[name].clone()));
-    Ok(())
 }
 
 fn dtype_of<T: Float>() -> Dtype {
