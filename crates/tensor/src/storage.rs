@@ -70,7 +70,11 @@ impl<T: Clone> Storage<T> {
 
     /// True if both name the same allocation.
     pub(crate) fn ptr_eq(&self, other: &Storage<T>) -> bool {
-        std::ptr::eq(self.as_ptr(), other.as_ptr()) && self.len() == other.len()
+        match (self, other) {
+            (Storage::Slice(a), Storage::Slice(b)) => Arc::ptr_eq(a, b),
+            (Storage::Vec(a), Storage::Vec(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
     }
 
     /// The elements for writing, copied first if another tensor shares them.
