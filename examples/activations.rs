@@ -93,12 +93,18 @@ pub fn run(args: &Args, mut log: impl FnMut(&str)) -> Result<(Vec<Row>, PathBuf)
             let (mut sum, mut n) = (0.0f64, 0usize);
             for (x, y) in data.train.batches(args.batch_size, &mut rng) {
                 let tape = Tape::new();
-                let mut trace = Trace::new();
-                let loss = model.forward_traced(&tape, tape.constant(x), &mut trace).cross_entropy(&y);
-                let grads = loss.backward();
-                if grad_ratio.is_nan() {
+                let x = tape.constant(x);
+                let (loss, grads) = if grad_ratio.is_nan() {
+                    // The very first step: how evenly the gradient reaches the layers at init.
+                    let mut trace = Trace::new();
+                    let loss = model.forward_traced(&tape, x, &mut trace).cross_entropy(&y);
+                    let grads = loss.backward();
                     grad_ratio = trace.report(&grads).grad_norm_ratio().unwrap_or(f64::NAN);
-                }
+                    (loss, grads)
+                } else {
+                    let loss = model.forward(&tape, x).cross_entropy(&y);
+                    (loss, loss.backward())
+                };
                 sum += f64::from(loss.item()) * y.len() as f64;
                 n += y.len();
                 opt.step(&mut model, &grads);

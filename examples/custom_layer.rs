@@ -178,7 +178,7 @@ pub struct Args {
     pub seed: u64,
 }
 
-/// Trains; returns the final test accuracy, the summary and the last epoch's diagnostics.
+/// Trains; returns the final test accuracy, the summary and the last step's diagnostics.
 pub fn run(args: &Args) -> Result<(f64, String, LayerReport), String> {
     if args.width == 0 || args.epochs == 0 {
         return Err("--width and --epochs must be positive".into());
@@ -190,15 +190,23 @@ pub fn run(args: &Args) -> Result<(f64, String, LayerReport), String> {
     let mut opt = AdamW::new(2e-3);
     let bar = common::epoch_bar(args.epochs);
     let mut report = LayerReport::default();
-    for _ in 0..args.epochs {
-        for (x, y) in data.train.batches(32, &mut rng) {
+    for epoch in 0..args.epochs {
+        let batches = data.train.batches(32, &mut rng);
+        let last = batches.len() - 1;
+        for (i, (x, y)) in batches.enumerate() {
             let tape = Tape::new();
-            let mut trace = Trace::new();
-            let loss = model.forward_traced(&tape, tape.constant(x), &mut trace).cross_entropy(&y);
-            let grads = loss.backward();
-            report = trace.report(&grads);
-            opt.step(&mut model, &grads);
-            report.record_update(&model);
+            if epoch + 1 == args.epochs && i == last {
+                // Trace the final step only: what each layer did, and how much the step moved it.
+                let mut trace = Trace::new();
+                let loss = model.forward_traced(&tape, tape.constant(x), &mut trace).cross_entropy(&y);
+                let grads = loss.backward();
+                report = trace.report(&grads);
+                opt.step(&mut model, &grads);
+                report.record_update(&model);
+            } else {
+                let loss = model.forward(&tape, tape.constant(x)).cross_entropy(&y);
+                opt.step(&mut model, &loss.backward());
+            }
         }
         bar.inc(1);
     }
