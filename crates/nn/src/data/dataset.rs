@@ -113,9 +113,14 @@ impl<T: Float> Dataset<T> {
     /// The samples in a seeded random order.
     #[must_use]
     pub fn shuffled(&self, rng: &mut impl Rng) -> Dataset<T> {
+        self.subset(&self.random_order(rng))
+    }
+
+    /// `0..len` in a seeded random order.
+    fn random_order(&self, rng: &mut impl Rng) -> Vec<usize> {
         let mut idx: Vec<usize> = (0..self.len()).collect();
         idx.shuffle(rng);
-        self.subset(&idx)
+        idx
     }
 
     /// Shuffles (seeded) and splits: the first `train_fraction` of the
@@ -127,8 +132,7 @@ impl<T: Float> Dataset<T> {
     #[track_caller]
     pub fn split(&self, train_fraction: f64, rng: &mut impl Rng) -> Split<T> {
         assert!((0.0..=1.0).contains(&train_fraction), "Dataset::split: fraction {train_fraction} outside [0, 1]");
-        let mut idx: Vec<usize> = (0..self.len()).collect();
-        idx.shuffle(rng);
+        let idx = self.random_order(rng);
         let n_train = (self.len() as f64 * train_fraction).round() as usize;
         Split { train: self.subset(&idx[..n_train]), test: self.subset(&idx[n_train..]) }
     }
@@ -140,9 +144,7 @@ impl<T: Float> Dataset<T> {
     /// If `batch_size` is 0.
     #[track_caller]
     pub fn batches(&self, batch_size: usize, rng: &mut impl Rng) -> Batches<'_, T> {
-        let mut order: Vec<usize> = (0..self.len()).collect();
-        order.shuffle(rng);
-        Batches::new(self, order, batch_size)
+        Batches::new(self, self.random_order(rng), batch_size)
     }
 
     /// Mini-batches in the stored order (for evaluation).
