@@ -94,6 +94,15 @@ impl Layout {
         Layout { shape: Shape::new(&dims), strides, offset: self.offset }
     }
 
+    /// Dimensions `a` and `b` swapped.
+    #[must_use]
+    pub(crate) fn swap_axes(&self, a: usize, b: usize) -> Layout {
+        let mut layout = self.clone();
+        layout.shape.swap(a, b);
+        layout.strides.swap(a, b);
+        layout
+    }
+
     /// Elements `start .. start + len` along `axis`.
     #[must_use]
     pub(crate) fn narrow(&self, axis: usize, start: usize, len: usize) -> Layout {

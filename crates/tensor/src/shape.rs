@@ -114,6 +114,11 @@ impl Shape {
         Ok(Shape(out))
     }
 
+    /// Dimensions `a` and `b` swapped (for transposed views).
+    pub(crate) fn swap(&mut self, a: usize, b: usize) {
+        self.0.swap(a, b);
+    }
+
     /// Resolves an axis that may be negative (`-1` is the last axis).
     ///
     /// # Panics

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use super::{CHUNK, PAR_THRESHOLD};
 use crate::float::Float;
+use crate::storage::Storage;
 
 /// Sum of a slice with eight lanes, then the lanes in a fixed order.
 #[inline]
@@ -48,11 +49,14 @@ pub(crate) fn fold_axis<T: Float>(
     inner: usize,
     init: T,
     f: impl Fn(T, T) -> T + Sync + Send,
-) -> Vec<T> {
-    let mut out = vec![init; outer * inner];
+) -> Storage<T> {
+    // `filled`, not `vec![init; n]`: a zero `init` would go to calloc, which
+    // bypasses the allocator's fast path for the tiny outputs of a bias gradient.
+    let mut storage = Storage::filled(outer * inner, init);
     if outer * inner == 0 {
-        return out;
+        return storage;
     }
+    let out = storage.make_mut();
     let parallel = src.len() >= PAR_THRESHOLD;
     let block = |o: usize, j0: usize, dst: &mut [T]| {
         let base = o * len * inner;
@@ -73,22 +77,22 @@ pub(crate) fn fold_axis<T: Float>(
     } else {
         out.chunks_mut(inner).enumerate().for_each(per_outer);
     }
-    out
+    storage
 }
 
 /// Sums the middle axis of `[outer, len, inner]`; rows of a contiguous last
 /// axis (`inner == 1`) use the eight-lane sum.
-pub(crate) fn sum_axis<T: Float>(src: &[T], outer: usize, len: usize, inner: usize) -> Vec<T> {
+pub(crate) fn sum_axis<T: Float>(src: &[T], outer: usize, len: usize, inner: usize) -> Storage<T> {
     if inner == 1 {
         if len == 0 {
-            return vec![T::zero(); outer];
+            return Storage::filled(outer, T::zero());
         }
         if src.len() >= PAR_THRESHOLD {
             let mut out = Vec::with_capacity(outer);
             src.par_chunks_exact(len).map(sum).collect_into_vec(&mut out);
-            return out;
+            return out.into();
         }
-        return src.chunks_exact(len).map(sum).collect();
+        return Storage::Slice(src.chunks_exact(len).map(sum).collect());
     }
     fold_axis(src, outer, len, inner, T::zero(), |a, b| a + b)
 }
@@ -113,8 +117,8 @@ mod tests {
     fn fold_axis_reduces_middle() {
         // [2, 3, 2]
         let src: Vec<f32> = (0..12).map(|i| i as f32).collect();
-        assert_eq!(sum_axis(&src, 2, 3, 2), vec![6.0, 9.0, 24.0, 27.0]);
-        assert_eq!(sum_axis(&src, 4, 3, 1), vec![3.0, 12.0, 21.0, 30.0]);
-        assert_eq!(fold_axis(&src, 1, 12, 1, f32::MIN, f32::max), vec![11.0]);
+        assert_eq!(*sum_axis(&src, 2, 3, 2), [6.0, 9.0, 24.0, 27.0]);
+        assert_eq!(*sum_axis(&src, 4, 3, 1), [3.0, 12.0, 21.0, 30.0]);
+        assert_eq!(*fold_axis(&src, 1, 12, 1, f32::MIN, f32::max), [11.0]);
     }
 }

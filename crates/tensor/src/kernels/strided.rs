@@ -82,9 +82,10 @@ where
         return Storage::Slice(s.iter().map(|&x| f(x)).collect::<Arc<[U]>>());
     }
     let (dims, [st]) = coalesce(layout.shape.dims(), [&layout.strides]);
-    let mut out = vec![U::default(); n];
+    let mut storage = Storage::filled(n, U::default());
+    let out = storage.make_mut();
     let inner_stride = *st.last().expect("non-empty");
-    drive(&mut out, &dims, [&st], [layout.offset], |o, [off]| match inner_stride {
+    drive(out, &dims, [&st], [layout.offset], |o, [off]| match inner_stride {
         1 => {
             let len = o.len();
             o.iter_mut().zip(&src[off..off + len]).for_each(|(y, &x)| *y = f(x));
@@ -92,7 +93,7 @@ where
         0 => o.fill(f(src[off])),
         s => o.iter_mut().enumerate().for_each(|(j, y)| *y = f(src[off + j * s])),
     });
-    out.into()
+    storage
 }
 
 /// `f(a, b)` for every element of two views that have the same (broadcast) shape.
@@ -113,9 +114,10 @@ where
         return Storage::Slice(sa.iter().zip(sb).map(|(&x, &y)| f(x, y)).collect::<Arc<[U]>>());
     }
     let (dims, [s1, s2]) = coalesce(la.shape.dims(), [&la.strides, &lb.strides]);
-    let mut out = vec![U::default(); n];
+    let mut storage = Storage::filled(n, U::default());
+    let out = storage.make_mut();
     let (i1, i2) = (*s1.last().expect("non-empty"), *s2.last().expect("non-empty"));
-    drive(&mut out, &dims, [&s1, &s2], [la.offset, lb.offset], |o, [p, q]| {
+    drive(out, &dims, [&s1, &s2], [la.offset, lb.offset], |o, [p, q]| {
         let len = o.len();
         match (i1, i2) {
             (1, 1) => o.iter_mut().zip(a[p..p + len].iter().zip(&b[q..q + len])).for_each(|(y, (&x, &z))| *y = f(x, z)),
@@ -130,5 +132,5 @@ where
             (s, t) => o.iter_mut().enumerate().for_each(|(j, y)| *y = f(a[p + j * s], b[q + j * t])),
         }
     });
-    out.into()
+    storage
 }

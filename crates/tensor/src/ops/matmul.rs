@@ -49,12 +49,38 @@ impl<T: Float> Tensor<T> {
             rhs: other.shape().clone(),
             reason,
         };
+        if self.rank() == 2 && other.rank() == 2 {
+            // The common case, without the batch bookkeeping: tiny layers
+            // multiply several times a step and feel every instruction.
+            let ([m, k], [k2, n]) = ([self.dims()[0], self.dims()[1]], [other.dims()[0], other.dims()[1]]);
+            if k != k2 {
+                return Err(mismatch(format!("inner dimensions {k} and {k2} differ")));
+            }
+            let (sa, sb) = (self.strides(), other.strides());
+            let am = MatRef { data: &self.data, offset: self.layout.offset, rs: sa[0], cs: sa[1] };
+            let bm = MatRef { data: &other.data, offset: other.layout.offset, rs: sb[0], cs: sb[1] };
+            let mut storage = Storage::filled(m * n, T::zero());
+            gemm::gemm(m, n, k, am, bm, storage.make_mut());
+            return Ok(Tensor::from_parts(storage, Shape::new(&[m, n])));
+        }
         if self.rank() == 0 || other.rank() == 0 || self.rank() > 3 || other.rank() > 3 {
             return Err(mismatch("operands must have 1, 2 or 3 dimensions".into()));
         }
-        let a = if self.rank() == 1 { self.unsqueeze(0) } else { self.clone() };
-        let b = if other.rank() == 1 { other.unsqueeze(1) } else { other.clone() };
-        let (oa, ob) = (operand(&a), operand(&b));
+        // 1-D operands are lifted to matrices; others are borrowed, not cloned.
+        let (lifted_a, lifted_b);
+        let a = if self.rank() == 1 {
+            lifted_a = self.unsqueeze(0);
+            &lifted_a
+        } else {
+            self
+        };
+        let b = if other.rank() == 1 {
+            lifted_b = other.unsqueeze(1);
+            &lifted_b
+        } else {
+            other
+        };
+        let (oa, ob) = (operand(a), operand(b));
         if oa.cols != ob.rows {
             return Err(mismatch(format!("inner dimensions {} and {} differ", oa.cols, ob.rows)));
         }

@@ -50,7 +50,9 @@ impl<T: Float> Tensor<T> {
     #[must_use]
     #[track_caller]
     pub fn permute(&self, perm: &[usize]) -> Tensor<T> {
-        let mut seen = vec![false; self.rank()];
+        // Checked without a heap allocation: views of tiny tensors are taken
+        // on every training step.
+        let mut seen: smallvec::SmallVec<[bool; 8]> = smallvec::smallvec![false; self.rank()];
         let ok =
             perm.len() == self.rank() && perm.iter().all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
         assert!(ok, "permute: {perm:?} is not a permutation of the axes of shape {:?}", self.shape());
@@ -65,9 +67,7 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn transpose(&self, a: isize, b: isize) -> Tensor<T> {
         let (a, b) = (self.shape().axis(a, "transpose"), self.shape().axis(b, "transpose"));
-        let mut perm: Vec<usize> = (0..self.rank()).collect();
-        perm.swap(a, b);
-        self.permute(&perm)
+        self.with_layout(self.layout.swap_axes(a, b))
     }
 
     /// The last two dimensions swapped (a view): the matrix transpose, batched.

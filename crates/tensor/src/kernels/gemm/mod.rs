@@ -239,18 +239,58 @@ fn tile<T: Float>(
     }
 }
 
-/// The direct triple loop for small products (i-p-j order: the inner loop runs
-/// along a row of C and, for row-major B, a row of B).
+/// Columns-times-depth of B up to which a small product copies a strided B
+/// into a row-major stack buffer first (a `Wᵀ` view in a tiny layer).
+const SMALL_PACK: usize = 64;
+
+/// The direct loops for small products. Every element of C becomes
+/// `c + Σ_p a·b`, summed in order of `p` whichever loop runs, so the branch
+/// taken never changes a result:
+/// - a single column of C (a matrix-vector product) is one dot product per row;
+/// - otherwise i-p-j order, whose inner loop runs along rows of C and B and
+///   vectorises; a B with strided rows (a transposed view) is first copied
+///   row-major into a stack buffer when it fits.
 fn small<T: Float>(m: usize, n: usize, k: usize, a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
+    if n == 1 {
+        for (i, ci) in c.iter_mut().enumerate().take(m) {
+            let mut acc = *ci;
+            for p in 0..k {
+                acc += a.at(i, p) * b.at(p, 0);
+            }
+            *ci = acc;
+        }
+        return;
+    }
+    if b.cs != 1 && k * n <= SMALL_PACK {
+        let mut buf = [T::zero(); SMALL_PACK];
+        for (p, row) in buf.chunks_exact_mut(n).take(k).enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = b.at(p, j);
+            }
+        }
+        let packed = MatRef { data: &buf[..k * n], offset: 0, rs: n, cs: 1 };
+        return small_rows(m, n, k, a, packed, c);
+    }
+    if b.cs == 1 {
+        return small_rows(m, n, k, a, b, c);
+    }
     for (i, crow) in c.chunks_exact_mut(n).enumerate().take(m) {
         for p in 0..k {
             let aip = a.at(i, p);
-            if b.cs == 1 {
-                let brow = &b.data[b.offset + p * b.rs..b.offset + p * b.rs + n];
-                crow.iter_mut().zip(brow).for_each(|(c, &bv)| *c += aip * bv);
-            } else {
-                crow.iter_mut().enumerate().for_each(|(j, c)| *c += aip * b.at(p, j));
-            }
+            crow.iter_mut().enumerate().for_each(|(j, c)| *c += aip * b.at(p, j));
+        }
+    }
+}
+
+/// [`small`] for a B with contiguous rows (`b.cs == 1`).
+#[inline(always)]
+fn small_rows<T: Float>(m: usize, n: usize, k: usize, a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
+    let brows = &b.data[b.offset..b.offset + (k - 1) * b.rs + n];
+    for (i, crow) in c.chunks_exact_mut(n).enumerate().take(m) {
+        for p in 0..k {
+            let aip = a.at(i, p);
+            let brow = &brows[p * b.rs..p * b.rs + n];
+            crow.iter_mut().zip(brow).for_each(|(c, &bv)| *c += aip * bv);
         }
     }
 }
