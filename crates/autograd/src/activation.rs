@@ -41,6 +41,70 @@ pub enum Activation {
     Hardtanh(f64, f64),
 }
 
+/// Evaluates `$body` with `$a` bound to the activation `$act`, in a separate
+/// arm per variant. Inside an arm the variant is a compile-time fact, so the
+/// `match` in [`Activation::f`] and [`Activation::df`] folds away and a loop
+/// over a tensor is monomorphic (checked once per tensor, not per element).
+macro_rules! with_variant {
+    ($act:expr, |$a:ident| $body:expr) => {
+        match $act {
+            $crate::activation::Activation::Identity => {
+                let $a = $crate::activation::Activation::Identity;
+                $body
+            }
+            $crate::activation::Activation::Relu => {
+                let $a = $crate::activation::Activation::Relu;
+                $body
+            }
+            $crate::activation::Activation::LeakyRelu(s) => {
+                let $a = $crate::activation::Activation::LeakyRelu(s);
+                $body
+            }
+            $crate::activation::Activation::Elu(al) => {
+                let $a = $crate::activation::Activation::Elu(al);
+                $body
+            }
+            $crate::activation::Activation::Selu => {
+                let $a = $crate::activation::Activation::Selu;
+                $body
+            }
+            $crate::activation::Activation::Sigmoid => {
+                let $a = $crate::activation::Activation::Sigmoid;
+                $body
+            }
+            $crate::activation::Activation::Tanh => {
+                let $a = $crate::activation::Activation::Tanh;
+                $body
+            }
+            $crate::activation::Activation::Silu => {
+                let $a = $crate::activation::Activation::Silu;
+                $body
+            }
+            $crate::activation::Activation::Mish => {
+                let $a = $crate::activation::Activation::Mish;
+                $body
+            }
+            $crate::activation::Activation::Gelu => {
+                let $a = $crate::activation::Activation::Gelu;
+                $body
+            }
+            $crate::activation::Activation::GeluTanh => {
+                let $a = $crate::activation::Activation::GeluTanh;
+                $body
+            }
+            $crate::activation::Activation::Softplus => {
+                let $a = $crate::activation::Activation::Softplus;
+                $body
+            }
+            $crate::activation::Activation::Hardtanh(lo, hi) => {
+                let $a = $crate::activation::Activation::Hardtanh(lo, hi);
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_variant;
+
 /// SELU's λ (scale) and α, from Klambauer et al. (2017), as in PyTorch.
 pub const SELU_SCALE: f64 = 1.050_700_987_355_480_5;
 /// SELU's α.

@@ -5,10 +5,11 @@
 
 use strata_tensor::{Float, Tensor};
 
+use crate::activation::with_variant;
 use crate::anomaly::{Anomaly, Phase};
 use crate::grads::Grads;
 use crate::op::Op;
-use crate::ops_support::{log_softmax_grad, map3, softmax_grad, sum_axis_grad};
+use crate::ops_support::{log_softmax_grad, map3, reduced, softmax_grad, sum_axis_grad};
 use crate::tape::{Node, Tape};
 
 /// Accumulates gradient shares into `grads`, checking for anomalies.
@@ -39,7 +40,8 @@ impl<T: Float> Sink<'_, T> {
 pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Grads<T> {
     let nodes = tape.nodes.borrow();
     let nodes: &[Node<T>] = &nodes;
-    let mut grads: Vec<Option<Tensor<T>>> = vec![None; root + 1];
+    // Not `vec![None; n]`: that clones a `None` tensor per node.
+    let mut grads: Vec<Option<Tensor<T>>> = (0..=root).map(|_| None).collect();
     let mut tags: Vec<(u64, usize)> = Vec::new();
     if nodes[root].needs_grad {
         grads[root] = Some(seed);
@@ -71,23 +73,23 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
             Op::Constant => {}
             Op::Add(a, b) => {
                 sink.send(i, *a, || g.sum_to(val(*a).shape()));
-                sink.send(i, *b, || g.sum_to(val(*b).shape()));
+                sink.send(i, *b, || reduced(g, val(*b).shape()));
             }
             Op::Sub(a, b) => {
                 sink.send(i, *a, || g.sum_to(val(*a).shape()));
-                sink.send(i, *b, || g.neg().sum_to(val(*b).shape()));
+                sink.send(i, *b, || reduced(g.neg(), val(*b).shape()));
             }
             Op::Mul(a, b) => {
-                sink.send(i, *a, || g.mul(val(*b)).sum_to(val(*a).shape()));
-                sink.send(i, *b, || g.mul(val(*a)).sum_to(val(*b).shape()));
+                sink.send(i, *a, || reduced(g.mul(val(*b)), val(*a).shape()));
+                sink.send(i, *b, || reduced(g.mul(val(*a)), val(*b).shape()));
             }
             Op::Div(a, b) => {
-                sink.send(i, *a, || g.div(val(*b)).sum_to(val(*a).shape()));
-                sink.send(i, *b, || g.mul(out).div(val(*b)).neg().sum_to(val(*b).shape()));
+                sink.send(i, *a, || reduced(g.div(val(*b)), val(*a).shape()));
+                sink.send(i, *b, || reduced(g.mul(out).div(val(*b)).neg(), val(*b).shape()));
             }
             Op::Matmul(a, b) => {
-                sink.send(i, *a, || g.matmul(&val(*b).t()).sum_to(val(*a).shape()));
-                sink.send(i, *b, || val(*a).t().matmul(&g).sum_to(val(*b).shape()));
+                sink.send(i, *a, || reduced(g.matmul(&val(*b).t()), val(*a).shape()));
+                sink.send(i, *b, || reduced(val(*a).t().matmul(&g), val(*b).shape()));
             }
             Op::Linear(x, w, b) => {
                 // A 1-D input is one row: lift it so both cases share one formula.
@@ -128,6 +130,9 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
                 }
                 sink.send(i, *a, || g.permute(&inverse).contiguous());
             }
+            Op::Transpose(a, x, y) => {
+                sink.send(i, *a, || g.transpose(*x as isize, *y as isize).contiguous());
+            }
             Op::IndexSelect(a, ax, idx) => {
                 sink.send(i, *a, || Tensor::zeros_like(val(*a)).index_add(*ax as isize, idx, &g));
             }
@@ -146,7 +151,7 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
             }
             Op::Act(a, act) => {
                 let act = *act;
-                sink.send(i, *a, || map3(val(*a), out, &g, |x, y, g| g * act.df(x, y)));
+                sink.send(i, *a, || with_variant!(act, |f| map3(val(*a), out, &g, move |x, y, g| g * f.df(x, y))));
             }
             Op::Softmax(a) => sink.send(i, *a, || softmax_grad(out, &g)),
             Op::LogSoftmax(a) => sink.send(i, *a, || log_softmax_grad(out, &g)),
@@ -169,7 +174,7 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
             }
             Op::Mse(a, targets) => {
                 let scale = g.item() * T::of(2.0) / T::of(targets.numel() as f64);
-                sink.send(i, *a, || val(*a).sub(targets).mul_scalar(scale));
+                sink.send(i, *a, || val(*a).zip_with(targets, |x, t| (x - t) * scale));
             }
             Op::Custom(op, inputs) => {
                 let values: Vec<&Tensor<T>> = inputs.iter().map(|&p| val(p)).collect();

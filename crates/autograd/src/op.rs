@@ -41,6 +41,8 @@ pub(crate) enum Op<T: Float> {
     MeanAxis(usize, usize, bool),
     Reshape(usize),
     Permute(usize, Vec<usize>),
+    /// Two axes swapped (its own inverse; `t()` records this, not a `Permute`).
+    Transpose(usize, usize, usize),
     IndexSelect(usize, usize, Arc<[usize]>),
     /// Parts joined along an axis.
     Concat(Vec<usize>, usize),
@@ -85,6 +87,7 @@ impl<T: Float> Op<T> {
             Op::MeanAxis(..) => "mean_axis",
             Op::Reshape(_) => "reshape",
             Op::Permute(..) => "permute",
+            Op::Transpose(..) => "transpose",
             Op::IndexSelect(..) => "index_select",
             Op::Concat(..) => "concat",
             Op::Narrow(..) => "narrow",
@@ -121,6 +124,7 @@ impl<T: Float> Op<T> {
             | Op::MeanAxis(a, ..)
             | Op::Reshape(a)
             | Op::Permute(a, _)
+            | Op::Transpose(a, ..)
             | Op::IndexSelect(a, ..)
             | Op::Narrow(a, ..)
             | Op::Act(a, _)

@@ -1,13 +1,22 @@
 //! Tensor helpers shared by several backward arms.
 
-use strata_tensor::{Float, Tensor};
+use strata_tensor::{Float, Shape, Tensor};
+
+/// `t` summed down to `shape` (a broadcast operand's gradient). Takes the
+/// share by value: most shares already have the operand's shape and are
+/// passed on as they are, with no clone.
+pub(crate) fn reduced<T: Float>(t: Tensor<T>, shape: &Shape) -> Tensor<T> {
+    if t.shape() == shape {
+        t
+    } else {
+        t.sum_to(shape)
+    }
+}
 
 /// `f(x, y, g)` elementwise over three tensors of one shape.
 pub(crate) fn map3<T: Float>(x: &Tensor<T>, y: &Tensor<T>, g: &Tensor<T>, f: impl Fn(T, T, T) -> T) -> Tensor<T> {
-    let (xs, ys, gs) = (x.contiguous(), y.contiguous(), g.contiguous());
-    let (xs, ys, gs) =
-        (xs.as_slice().expect("contiguous"), ys.as_slice().expect("contiguous"), gs.as_slice().expect("contiguous"));
-    let values = xs.iter().zip(ys).zip(gs).map(|((&x, &y), &g)| f(x, y, g));
+    let (xs, ys, gs) = (x.contiguous_data(), y.contiguous_data(), g.contiguous_data());
+    let values = xs.iter().zip(ys.iter()).zip(gs.iter()).map(|((&x, &y), &g)| f(x, y, g));
     Tensor::from_iter_exact(values, x.shape().clone()).expect("same shape")
 }
 

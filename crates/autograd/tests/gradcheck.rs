@@ -80,6 +80,7 @@ proptest! {
         ok(gradcheck(|_, v| v[0].mean(), std::slice::from_ref(&x)))?;
         ok(gradcheck(|_, v| v[0].reshape(&[6, 4]).t(), std::slice::from_ref(&x)))?;
         ok(gradcheck(|_, v| v[0].permute(&[2, 0, 1]), std::slice::from_ref(&x)))?;
+        ok(gradcheck(move |_, v| v[0].transpose(axis, -1).exp(), std::slice::from_ref(&x)))?;
         ok(gradcheck(|_, v| v[0].index_select(1, &[2, 0, 2]), std::slice::from_ref(&x)))?;
         ok(gradcheck(|_, v| v[0].narrow(2, 1, 2), std::slice::from_ref(&x)))?;
         ok(gradcheck(move |_, v| Var::concat(&[v[0], v[0].exp(), v[0]], axis), std::slice::from_ref(&x)))?;

@@ -2,7 +2,7 @@
 
 use strata_tensor::Float;
 
-use crate::activation::Activation;
+use crate::activation::{with_variant, Activation};
 use crate::op::Op;
 use crate::var::Var;
 
@@ -13,7 +13,7 @@ impl<'t, T: Float> Var<'t, T> {
         if act == Activation::Identity {
             return self;
         }
-        self.unary(Op::Act(self.index, act), |a| a.map(|x| act.f(x)))
+        self.unary(Op::Act(self.index, act), |t| with_variant!(act, |a| t.map(move |x| a.f(x))))
     }
 
     /// `max(x, 0)`.

@@ -105,7 +105,7 @@ impl<'t, T: Float> Var<'t, T> {
             x.shape(),
             targets.shape()
         );
-        let loss = Tensor::scalar(x.sub(targets).square().mean_all());
+        let loss = Tensor::scalar(x.zip_with(targets, |p, t| (p - t) * (p - t)).mean_all());
         self.tape.record(Op::Mse(self.index, Box::new(targets.clone())), loss)
     }
 }

@@ -71,9 +71,7 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn transpose(self, a: isize, b: isize) -> Var<'t, T> {
         let shape = self.shape();
         let (a, b) = (shape.axis(a, "transpose"), shape.axis(b, "transpose"));
-        let mut perm: Vec<usize> = (0..shape.rank()).collect();
-        perm.swap(a, b);
-        self.permute(&perm)
+        self.unary(Op::Transpose(self.index, a, b), |t| t.transpose(a as isize, b as isize))
     }
 
     /// The last two axes swapped (matrix transpose).
