@@ -6,7 +6,7 @@
 
 use strata_tensor::Float;
 
-use strata_tensor::scalar::{erf, sigmoid, softplus};
+use strata_tensor::scalar::{erf, sigmoid, softplus, tanh};
 
 /// An elementwise activation. Parameters are `f64` so the enum is `Copy` and
 /// independent of the tensor's float type; defaults follow PyTorch.
@@ -199,13 +199,13 @@ impl Activation {
             }
             Activation::Selu => T::of(SELU_SCALE) * if x > zero { x } else { T::of(SELU_ALPHA) * x.exp_m1() },
             Activation::Sigmoid => sigmoid(x),
-            Activation::Tanh => x.tanh(),
+            Activation::Tanh => tanh(x),
             Activation::Silu => x * sigmoid(x),
-            Activation::Mish => x * softplus(x).tanh(),
+            Activation::Mish => x * tanh(softplus(x)),
             Activation::Gelu => T::of(0.5) * x * (T::one() + erf(x / T::of(std::f64::consts::SQRT_2))),
             Activation::GeluTanh => {
                 let u = T::of(SQRT_2_OVER_PI) * (x + T::of(GELU_C) * x * x * x);
-                T::of(0.5) * x * (T::one() + u.tanh())
+                T::of(0.5) * x * (T::one() + tanh(u))
             }
             Activation::Softplus => softplus(x),
             Activation::Hardtanh(lo, hi) => x.max(T::of(lo)).min(T::of(hi)),
@@ -254,7 +254,7 @@ impl Activation {
                 s * (one + x * (one - s))
             }
             Activation::Mish => {
-                let t = softplus(x).tanh();
+                let t = tanh(softplus(x));
                 t + x * (one - t * t) * sigmoid(x)
             }
             Activation::Gelu => {
@@ -265,7 +265,7 @@ impl Activation {
             Activation::GeluTanh => {
                 let k = T::of(SQRT_2_OVER_PI);
                 let u = k * (x + T::of(GELU_C) * x * x * x);
-                let t = u.tanh();
+                let t = tanh(u);
                 T::of(0.5) * (one + t) + T::of(0.5) * x * (one - t * t) * k * (one + T::of(3.0 * GELU_C) * x * x)
             }
             Activation::Softplus => sigmoid(x),

@@ -93,7 +93,7 @@ impl<T: Float> Tensor<T> {
     /// A 0-dimensional tensor holding one value.
     #[must_use]
     pub fn scalar(value: T) -> Self {
-        Self::from_parts(vec![value], Shape::scalar())
+        Self::from_parts(Storage::filled(1, value), Shape::scalar())
     }
 
     /// Every element set to `value`.

@@ -108,7 +108,7 @@ unary_ops! {
     /// `x²`.
     square, |x| x * x;
     /// Hyperbolic tangent.
-    tanh, |x| x.tanh();
+    tanh, |x| crate::scalar::tanh(x);
     /// Sine.
     sin, |x| x.sin();
     /// Cosine.

@@ -14,13 +14,13 @@ impl<T: Float> Tensor<T> {
         let dims = self.dims();
         let outer: usize = dims[..ax].iter().product();
         let inner: usize = dims[ax + 1..].iter().product();
-        let mut out: Vec<usize> = dims.to_vec();
+        let mut out: smallvec::SmallVec<[usize; 4]> = smallvec::SmallVec::from_slice(dims);
         if keepdim {
             out[ax] = 1;
         } else {
             out.remove(ax);
         }
-        (ax, outer, dims[ax], inner, Shape::from(out))
+        (ax, outer, dims[ax], inner, Shape::new(&out))
     }
 
     /// Sum of all elements (0 for an empty tensor).
@@ -149,7 +149,11 @@ impl<T: Float> Tensor<T> {
                 t = t.sum_axis(i as isize, true);
             }
         }
-        t.reshape(shape.clone())
+        if t.shape() == shape {
+            t
+        } else {
+            t.reshape(shape.clone())
+        }
     }
 }
 
