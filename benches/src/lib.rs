@@ -114,19 +114,21 @@ fn xor_loop(
     let mut b2 = Tensor::<f32>::zeros([1]);
     let mut loss = f32::NAN;
     for _ in 0..steps {
-        let tape = Tape::new();
-        let (vw1, vb1, vw2, vb2) =
-            (tape.leaf(w1.clone()), tape.leaf(b1.clone()), tape.leaf(w2.clone()), tape.leaf(b2.clone()));
-        let h = affine(tape.constant(x.clone()), vw1, vb1).tanh();
-        let out = affine(h, vw2, vb2).sigmoid();
-        let l = out.mse(&y);
-        let g = l.backward();
-        loss = l.item();
-        let step = |p: &mut Tensor<f32>, g: &Tensor<f32>| *p = p.sub(&g.mul_scalar(lr));
-        step(&mut w1, g.wrt(&vw1).expect("grad"));
-        step(&mut b1, g.wrt(&vb1).expect("grad"));
-        step(&mut w2, g.wrt(&vw2).expect("grad"));
-        step(&mut b2, g.wrt(&vb2).expect("grad"));
+        let grads = {
+            let tape = Tape::new();
+            let [vw1, vb1, vw2, vb2] = [&w1, &b1, &w2, &b2].map(|p| tape.leaf(p.clone()));
+            let h = affine(tape.constant(x.clone()), vw1, vb1).tanh();
+            let out = affine(h, vw2, vb2).sigmoid();
+            let l = out.mse(&y);
+            let g = l.backward();
+            loss = l.item();
+            [vw1, vb1, vw2, vb2].map(|v| g.wrt(&v).expect("every parameter feeds the loss").clone())
+        };
+        // SGD in place, as strata-nn's optimizers step: with the tape gone no
+        // other tensor shares a parameter's storage, so nothing is copied.
+        for (p, g) in [&mut w1, &mut b1, &mut w2, &mut b2].into_iter().zip(&grads) {
+            p.as_mut_slice().iter_mut().zip(g.contiguous_data().iter()).for_each(|(p, &g)| *p -= lr * g);
+        }
     }
     loss
 }
