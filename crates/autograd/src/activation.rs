@@ -170,7 +170,7 @@ impl Activation {
     }
 
     /// `f(x)`.
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn f<T: Float>(self, x: T) -> T {
         let zero = T::zero();
@@ -213,7 +213,7 @@ impl Activation {
     }
 
     /// `df/dx` at input `x` with output `y = f(x)`.
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn df<T: Float>(self, x: T, y: T) -> T {
         let (zero, one) = (T::zero(), T::one());

@@ -4,7 +4,7 @@
 
 use smallvec::SmallVec;
 
-use crate::shape::Shape;
+use crate::shape::{copy_dims, Shape};
 
 /// Strides, in elements, one per dimension. A stride of 0 repeats the same
 /// element along that dimension (a broadcast view).
@@ -21,7 +21,7 @@ pub struct Layout {
 impl Clone for Layout {
     #[inline]
     fn clone(&self) -> Self {
-        Layout { shape: self.shape.clone(), strides: SmallVec::from_slice(&self.strides), offset: self.offset }
+        Layout { shape: self.shape.clone(), strides: copy_dims(&self.strides), offset: self.offset }
     }
 }
 

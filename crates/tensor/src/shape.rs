@@ -29,12 +29,30 @@ impl std::hash::Hash for Shape {
     }
 }
 
-// SmallVec's derived Clone copies element by element; shapes are cloned on
-// every op, so copy the slice at once (a measured 13% of a tiny-op tape).
+// Shapes are cloned on every op: see `copy_dims`.
 impl Clone for Shape {
     #[inline]
     fn clone(&self) -> Self {
-        Shape(SmallVec::from_slice(&self.0))
+        Shape(copy_dims(&self.0))
+    }
+}
+
+/// A copy of a short list of dimensions or strides. Up to four values are
+/// copied as a fixed four-word buffer: SmallVec's own `from_slice` (and its
+/// derived `Clone`) copy a variable length, which becomes a `memcpy` call,
+/// several times a tiny op.
+#[inline(always)]
+pub(crate) fn copy_dims(s: &[usize]) -> SmallVec<[usize; 4]> {
+    if s.len() <= 4 {
+        let mut buf = [0usize; 4];
+        for (i, b) in buf.iter_mut().enumerate() {
+            if i < s.len() {
+                *b = s[i];
+            }
+        }
+        SmallVec::from_buf_and_len(buf, s.len())
+    } else {
+        SmallVec::from_slice(s)
     }
 }
 
@@ -42,7 +60,7 @@ impl Shape {
     /// A shape from its dimensions.
     #[must_use]
     pub fn new(dims: &[usize]) -> Self {
-        Shape(SmallVec::from_slice(dims))
+        Shape(copy_dims(dims))
     }
 
     /// The shape of a scalar (no dimensions, one element).

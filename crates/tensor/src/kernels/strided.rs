@@ -81,6 +81,19 @@ where
         // An exact-size iterator collects into one allocation, written in place.
         return Storage::Slice(s.iter().map(|&x| f(x)).collect::<Arc<[U]>>());
     }
+    if let ([rows, cols], [rs, cs]) = (layout.shape.dims(), &layout.strides[..]) {
+        if n > 0 && n < PAR_THRESHOLD {
+            // A small matrix view (a transpose, a column slice): two plain
+            // loops, without the general walk's set-up.
+            let mut storage = Storage::filled(n, U::default());
+            let out = storage.make_mut();
+            for (i, row) in out.chunks_exact_mut(*cols).take(*rows).enumerate() {
+                let start = layout.offset + i * rs;
+                row.iter_mut().enumerate().for_each(|(j, y)| *y = f(src[start + j * cs]));
+            }
+            return storage;
+        }
+    }
     let (dims, [st]) = coalesce(layout.shape.dims(), [&layout.strides]);
     let mut storage = Storage::filled(n, U::default());
     let out = storage.make_mut();
@@ -132,5 +145,25 @@ where
             (s, t) => o.iter_mut().enumerate().for_each(|(j, y)| *y = f(a[p + j * s], b[q + j * t])),
         }
     });
+    storage
+}
+
+/// `f(x, r)` for every element `x` of the contiguous `full`, with `r` the
+/// matching element of `row`, which repeats along `full` (`full.len()` is a
+/// multiple of `row.len()`): a broadcast of trailing dimensions, as when a
+/// bias is added to every row of a batch.
+pub(crate) fn zip_rows<T, U>(full: &[T], row: &[T], f: impl Fn(T, T) -> U) -> Storage<U>
+where
+    T: Copy,
+    U: Copy + Default,
+{
+    let mut storage = Storage::filled(full.len(), U::default());
+    if row.is_empty() {
+        return storage;
+    }
+    let out = storage.make_mut();
+    for (o, x) in out.chunks_exact_mut(row.len()).zip(full.chunks_exact(row.len())) {
+        o.iter_mut().zip(x.iter().zip(row)).for_each(|(o, (&x, &r))| *o = f(x, r));
+    }
     storage
 }

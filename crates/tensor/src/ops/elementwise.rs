@@ -157,6 +157,19 @@ impl<T: Float> Tensor<T> {
             return Ok(Tensor::from_parts(out, self.shape().clone()));
         }
         let shape = self.shape().broadcast(other.shape(), op)?;
+        // A bias added to every row: both contiguous, one operand's shape the
+        // trailing dimensions of the other's. Common and small, so it skips
+        // the general strided walk.
+        if self.numel() < crate::kernels::PAR_THRESHOLD {
+            if let (Some(a), Some(b)) = (self.as_slice(), other.as_slice()) {
+                if &shape == self.shape() && self.dims().ends_with(other.dims()) {
+                    return Ok(Tensor::from_parts(strided::zip_rows(a, b, f), shape));
+                }
+                if &shape == other.shape() && other.dims().ends_with(self.dims()) {
+                    return Ok(Tensor::from_parts(strided::zip_rows(b, a, |y, x| f(x, y)), shape));
+                }
+            }
+        }
         let la = self.layout.broadcast_to(&shape);
         let lb = other.layout.broadcast_to(&shape);
         Ok(Tensor::from_parts(strided::zip(&self.data, &la, &other.data, &lb, f), shape))
@@ -279,6 +292,15 @@ mod tests {
         assert_eq!(a.add(&col).to_vec(), vec![101.0, 102.0, 103.0, 204.0, 205.0, 206.0]);
         assert_eq!(col.sub(&row).dims(), &[2, 3]);
         assert_eq!(a.t().mul(&col.t()).to_vec(), vec![100.0, 800.0, 200.0, 1000.0, 300.0, 1200.0]);
+        // The row-broadcast fast path, with the repeated operand on either
+        // side of an op that does not commute, and over two leading axes.
+        assert_eq!(a.sub(&row).to_vec(), vec![-9.0, -18.0, -27.0, -6.0, -15.0, -24.0]);
+        assert_eq!(row.sub(&a).to_vec(), vec![9.0, 18.0, 27.0, 6.0, 15.0, 24.0]);
+        let cube = a.reshape([2, 1, 3]).broadcast_to([2, 2, 3]).contiguous();
+        assert_eq!(a.reshape([1, 2, 3]).div(&cube).dims(), &[2, 2, 3]);
+        assert_eq!(cube.sub(&a).to_vec(), vec![0.0, 0.0, 0.0, -3.0, -3.0, -3.0, 3.0, 3.0, 3.0, 0.0, 0.0, 0.0]);
+        assert_eq!(Tensor::<f32>::zeros([0, 3]).add(&row).dims(), &[0, 3]);
+        assert_eq!(Tensor::<f32>::zeros([2, 0]).add(&Tensor::zeros([0])).dims(), &[2, 0]);
     }
 
     #[test]

@@ -137,6 +137,11 @@ impl<T: Float> Tensor<T> {
         if self.shape() == shape {
             return self.clone();
         }
+        if self.rank() == shape.rank() + 1 && self.dims()[1..] == *shape.dims() {
+            // A bias gradient: the rows summed in order, as sum_axis(0) would.
+            let data = reduce::sum_axis(&self.contiguous_data(), 1, self.dims()[0], shape.numel());
+            return Tensor::from_parts(data, shape.clone());
+        }
         let ok = shape.broadcast(self.shape(), "sum_to").map(|s| &s == self.shape()).unwrap_or(false);
         assert!(ok, "sum_to: shape {:?} does not broadcast to {:?}", shape, self.shape());
         let lead = self.rank() - shape.rank();
@@ -236,6 +241,11 @@ mod tests {
         assert_eq!(g.sum_to(&Shape::new(&[3])).to_vec(), vec![8.0; 3]);
         assert_eq!(g.sum_to(&Shape::new(&[2, 1])).to_vec(), vec![12.0; 2]);
         assert_eq!(g.sum_to(&Shape::scalar()).to_vec(), vec![24.0]);
+        // One leading axis (a bias gradient), from a transposed view too.
+        let m = Tensor::<f64>::from_vec((0..6).map(f64::from).collect(), [2, 3]).unwrap();
+        assert_eq!(m.sum_to(&Shape::new(&[3])).to_vec(), vec![3.0, 5.0, 7.0]);
+        assert_eq!(m.t().sum_to(&Shape::new(&[2])).to_vec(), vec![3.0, 12.0]);
+        assert_eq!(m.sum_to(&Shape::new(&[2, 3])).to_vec(), m.to_vec());
     }
 
     #[test]
