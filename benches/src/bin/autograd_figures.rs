@@ -29,6 +29,17 @@ fn main() {
         }
         return;
     }
+    // `autograd_figures tape [REPS]` runs only the 1,000-op chain, REPS times.
+    if std::env::args().nth(1).as_deref() == Some("tape") {
+        let reps: u32 = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(2000);
+        let t = Instant::now();
+        for _ in 0..reps {
+            std::hint::black_box(tape_chain(1000));
+        }
+        let per_op = t.elapsed().as_secs_f64() / (f64::from(reps) * 1000.0);
+        println!("tape: {:.0} ns per elementwise op (forward + backward)", per_op * 1e9);
+        return;
+    }
     let reps = 2000;
     let _ = tape_chain(1000);
     let t = Instant::now();
