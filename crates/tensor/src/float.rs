@@ -54,6 +54,10 @@ pub trait Float:
     /// (used by tests that check each SIMD kernel against the portable one).
     #[doc(hidden)]
     fn gemm_kernels() -> Vec<GemmKernel<Self>>;
+
+    /// `dst[i] = tanh(src[i])` (slices of equal length), vectorised for `f32`.
+    #[doc(hidden)]
+    fn tanh_slice(src: &[Self], dst: &mut [Self]);
 }
 
 impl Float for f32 {
@@ -72,6 +76,9 @@ impl Float for f32 {
     fn gemm_kernels() -> Vec<GemmKernel<Self>> {
         crate::kernels::gemm::all_f32()
     }
+    fn tanh_slice(src: &[Self], dst: &mut [Self]) {
+        crate::kernels::tanh::tanh_f32(src, dst);
+    }
 }
 
 impl Float for f64 {
@@ -89,5 +96,9 @@ impl Float for f64 {
     }
     fn gemm_kernels() -> Vec<GemmKernel<Self>> {
         crate::kernels::gemm::all_f64()
+    }
+    fn tanh_slice(src: &[Self], dst: &mut [Self]) {
+        assert_eq!(src.len(), dst.len(), "tanh_slice: slice lengths differ");
+        dst.iter_mut().zip(src).for_each(|(d, &x)| *d = x.tanh());
     }
 }

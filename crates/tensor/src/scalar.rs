@@ -29,23 +29,59 @@ pub fn tanh<T: Float>(x: T) -> T {
     }
 }
 
-/// `tanh` of an `f32` value, carried out in `f64`.
-#[inline]
-fn tanh_via_f64(x: f64) -> f64 {
+/// `tanh` of an `f32` value, carried out in `f64`: straight-line code with no
+/// library call and no branch (both formulas are evaluated, one is kept), so
+/// that a loop of it vectorises ([`crate::kernels::tanh`]).
+#[inline(always)]
+pub(crate) fn tanh_via_f64(x: f64) -> f64 {
     let a = x.abs();
-    let t = if a < 0.0625 {
-        // Taylor series to x⁹; the first omitted term is below 1e-15·|x|.
-        let a2 = a * a;
-        a * (1.0 + a2 * (-1.0 / 3.0 + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0 + a2 * (62.0 / 2835.0)))))
-    } else if a < 10.0 {
-        // No cancellation worth an f32 ulp: the result is at least 0.0624.
-        1.0 - 2.0 / ((2.0 * a).exp() + 1.0)
-    } else if a >= 10.0 {
-        1.0 // tanh(10) rounds to 1 in f32
-    } else {
-        return x; // NaN
-    };
+    // Below 1/16: the Taylor series to x⁹; the first omitted term is below
+    // 1e-15·|x|.
+    let a2 = a * a;
+    let series = a * (1.0 + a2 * (-1.0 / 3.0 + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0 + a2 * (62.0 / 2835.0)))));
+    // Above: 1 − 2/(e^{2a} + 1), with no cancellation worth an f32 ulp (the
+    // result is at least 0.0624). From 10 on tanh rounds to 1 in f32;
+    // clamping there keeps e^{2a} finite (NaN is restored below).
+    let e = exp_0_to_20(2.0 * a.min(10.0));
+    let t = if a < 0.0625 { series } else { 1.0 - 2.0 / (e + 1.0) };
+    let t = if x.is_nan() { x } else { t };
     t.copysign(x)
+}
+
+/// `eˣ` for `0 ≤ x ≤ 20`, to about 1e-15 relative error: `2ᵏ·eʳ` with
+/// `|r| ≤ ln2/2`, `eʳ` by its Taylor series to `r¹²`. `k` is rounded by
+/// adding and subtracting 1.5·2⁵² (no `round` call, which baseline x86-64
+/// lacks an instruction for), and `2ᵏ` is assembled from its bits the same
+/// way, so every step is plain arithmetic on lanes.
+#[inline(always)]
+fn exp_0_to_20(x: f64) -> f64 {
+    const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    let k = (x * std::f64::consts::LOG2_E + SHIFT) - SHIFT;
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let mut p = 1.0 / 479_001_600.0;
+    for c in [
+        1.0 / 39_916_800.0,
+        1.0 / 3_628_800.0,
+        1.0 / 362_880.0,
+        1.0 / 40_320.0,
+        1.0 / 5_040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ] {
+        p = p * r + c;
+    }
+    // k + 1023 is a whole number in 1023..=1052; added to 2⁵² its value sits
+    // in the low mantissa bits, and shifting those into the exponent field
+    // gives 2ᵏ.
+    let two_k = f64::from_bits((k + 1023.0 + 4_503_599_627_370_496.0).to_bits() << 52);
+    p * two_k
 }
 
 /// `ln(1 + eˣ) = max(x, 0) + ln(1 + e^-|x|)`, stable for any x.

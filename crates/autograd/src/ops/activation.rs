@@ -13,6 +13,10 @@ impl<'t, T: Float> Var<'t, T> {
         if act == Activation::Identity {
             return self;
         }
+        if act == Activation::Tanh {
+            // The tensor op runs a vectorised f32 kernel (same values as `f`).
+            return self.unary(Op::Act(self.index, act), |t| t.tanh());
+        }
         self.unary(Op::Act(self.index, act), |t| with_variant!(act, |a| t.map(move |x| a.f(x))))
     }
 

@@ -4,6 +4,7 @@
 pub(crate) mod gemm;
 pub(crate) mod reduce;
 pub(crate) mod strided;
+pub(crate) mod tanh;
 
 /// Below this many output elements an elementwise op or reduction runs on the
 /// calling thread: rayon's fork-join costs a few microseconds, which is more

@@ -1,11 +1,14 @@
 //! Elementwise ops: unary maps, broadcasting binary ops, scalar ops and
 //! comparisons (which return 0/1 masks of the same float type).
 
+use rayon::prelude::*;
+
 use crate::error::TensorError;
 use crate::float::Float;
-use crate::kernels::strided;
+use crate::kernels::{strided, CHUNK, PAR_THRESHOLD};
 use crate::scalar::sigmoid;
 use crate::shape::Shape;
+use crate::storage::Storage;
 use crate::tensor::Tensor;
 
 /// Defines a binary op in two forms: `try_name` returns a `Result`, `name`
@@ -107,8 +110,6 @@ unary_ops! {
     recip, |x| x.recip();
     /// `x²`.
     square, |x| x * x;
-    /// Hyperbolic tangent.
-    tanh, |x| crate::scalar::tanh(x);
     /// Sine.
     sin, |x| x.sin();
     /// Cosine.
@@ -130,6 +131,21 @@ unary_ops! {
 }
 
 impl<T: Float> Tensor<T> {
+    /// Hyperbolic tangent ([`scalar::tanh`](crate::scalar::tanh)), through a
+    /// vectorised kernel for `f32`.
+    #[must_use]
+    pub fn tanh(&self) -> Tensor<T> {
+        let src = self.contiguous_data();
+        let mut storage = Storage::filled(src.len(), T::zero());
+        let out = storage.make_mut();
+        if src.len() >= PAR_THRESHOLD {
+            out.par_chunks_mut(CHUNK).zip(src.par_chunks(CHUNK)).for_each(|(o, s)| T::tanh_slice(s, o));
+        } else {
+            T::tanh_slice(&src, out);
+        }
+        Tensor::from_parts(storage, self.shape().clone())
+    }
+
     /// `f` applied to every element (parallel above a size threshold).
     #[must_use]
     pub fn map(&self, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
