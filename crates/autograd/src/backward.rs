@@ -10,11 +10,11 @@ use crate::anomaly::{Anomaly, Phase};
 use crate::grads::Grads;
 use crate::op::Op;
 use crate::ops_support::{log_softmax_grad, map3, reduced, softmax_grad, sum_axis_grad};
-use crate::tape::{Node, Tape};
+use crate::tape::{Nodes, Tape};
 
 /// Accumulates gradient shares into `grads`, checking for anomalies.
 struct Sink<'a, T: Float> {
-    nodes: &'a [Node<T>],
+    nodes: &'a Nodes<T>,
     grads: &'a mut [Option<Tensor<T>>],
     detect: bool,
     anomaly: Option<Anomaly>,
@@ -23,12 +23,12 @@ struct Sink<'a, T: Float> {
 impl<T: Float> Sink<'_, T> {
     /// Adds `share()` to parent `p`'s gradient, computing it only if `p` needs one.
     fn send(&mut self, from: usize, p: usize, share: impl FnOnce() -> Tensor<T>) {
-        if !self.nodes[p].needs_grad {
+        if !self.nodes.needs_grad[p] {
             return;
         }
         let g = share();
         if self.detect && self.anomaly.is_none() && g.has_non_finite() {
-            self.anomaly = Some(Anomaly { op: self.nodes[from].op.name(), node: from, phase: Phase::Backward });
+            self.anomaly = Some(Anomaly { op: self.nodes.ops[from].name(), node: from, phase: Phase::Backward });
         }
         self.grads[p] = Some(match self.grads[p].take() {
             None => g,
@@ -39,11 +39,11 @@ impl<T: Float> Sink<'_, T> {
 
 pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Grads<T> {
     let nodes = tape.nodes.borrow();
-    let nodes: &[Node<T>] = &nodes;
+    let nodes: &Nodes<T> = &nodes;
     // Not `vec![None; n]`: that clones a `None` tensor per node.
     let mut grads: Vec<Option<Tensor<T>>> = (0..=root).map(|_| None).collect();
     let mut tags: Vec<(u64, usize)> = Vec::new();
-    if nodes[root].needs_grad {
+    if nodes.needs_grad[root] {
         grads[root] = Some(seed);
     }
     let mut keep: Vec<(usize, Tensor<T>)> = Vec::new();
@@ -53,17 +53,16 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
     }
     let mut sink = Sink { nodes, grads: &mut grads, detect: tape.anomaly_detection(), anomaly: None };
     for i in (0..=root).rev() {
-        let node = &nodes[i];
-        if !node.needs_grad {
+        if !nodes.needs_grad[i] {
             continue;
         }
         let Some(g) = sink.grads[i].take() else { continue };
-        if retained.get(i).copied().unwrap_or(false) && !matches!(node.op, Op::Leaf(_)) {
+        if retained.get(i).copied().unwrap_or(false) && !matches!(nodes.ops[i], Op::Leaf(_)) {
             keep.push((i, g.clone()));
         }
-        let val = |p: usize| &nodes[p].value;
-        let out = &node.value;
-        match &node.op {
+        let val = |p: usize| &nodes.values[p];
+        let out = &nodes.values[i];
+        match &nodes.ops[i] {
             Op::Leaf(tag) => {
                 if let Some(t) = tag {
                     tags.push((*t, i));

@@ -30,16 +30,16 @@ thread_local! {
 const MAX_RECYCLED_NODES: usize = 1 << 16;
 
 /// An empty node buffer, recycled when one of the right type is at hand.
-fn recycled_nodes<T: Float>() -> Vec<Node<T>> {
+fn recycled_nodes<T: Float>() -> Nodes<T> {
     NODE_BUFFERS
         .try_with(|pool| {
             let mut pool = pool.borrow_mut();
-            let at = pool.iter().position(|b| b.is::<Vec<Node<T>>>())?;
-            pool.swap_remove(at).downcast::<Vec<Node<T>>>().ok().map(|b| *b)
+            let at = pool.iter().position(|b| b.is::<Nodes<T>>())?;
+            pool.swap_remove(at).downcast::<Nodes<T>>().ok().map(|b| *b)
         })
         .ok()
         .flatten()
-        .unwrap_or_else(|| Vec::with_capacity(64))
+        .unwrap_or_else(|| Nodes::with_capacity(64))
 }
 
 impl<T: Float> Drop for Tape<T> {
@@ -57,12 +57,40 @@ impl<T: Float> Drop for Tape<T> {
     }
 }
 
-/// One recorded value and how it was made.
-pub(crate) struct Node<T: Float> {
-    pub(crate) op: Op<T>,
-    pub(crate) value: Tensor<T>,
-    /// True if some leaf is upstream, so backward must visit this node.
-    pub(crate) needs_grad: bool,
+/// The recorded nodes, one field per column: node `i` is `ops[i]`, the value
+/// it made `values[i]`, and whether some leaf is upstream (so backward must
+/// visit it) `needs_grad[i]`.
+///
+/// Columns rather than a `Vec` of node structs: a ~150-byte node was built
+/// and then copied into the buffer with a `memcpy` call on every recorded op
+/// (6-7% of the samples of the XOR training step); the separate pushes are
+/// plain moves. Measured gain, paired wall time: 1.5% (XOR), 3% (tape chain).
+#[derive(Default)]
+pub(crate) struct Nodes<T: Float> {
+    pub(crate) ops: Vec<Op<T>>,
+    pub(crate) values: Vec<Tensor<T>>,
+    pub(crate) needs_grad: Vec<bool>,
+}
+
+impl<T: Float> Nodes<T> {
+    fn with_capacity(n: usize) -> Self {
+        Nodes { ops: Vec::with_capacity(n), values: Vec::with_capacity(n), needs_grad: Vec::with_capacity(n) }
+    }
+
+    /// Number of nodes.
+    pub(crate) fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    fn clear(&mut self) {
+        self.ops.clear();
+        self.values.clear();
+        self.needs_grad.clear();
+    }
+
+    fn capacity(&self) -> usize {
+        self.values.capacity()
+    }
 }
 
 /// A tape recording one forward pass (`Tape<f32>` unless said otherwise).
@@ -79,7 +107,7 @@ pub(crate) struct Node<T: Float> {
 /// ```
 pub struct Tape<T: Float = f32> {
     pub(crate) id: u64,
-    pub(crate) nodes: RefCell<Vec<Node<T>>>,
+    pub(crate) nodes: RefCell<Nodes<T>>,
     anomaly_detection: bool,
     pub(crate) anomaly: RefCell<Option<Anomaly>>,
     grad_enabled: Cell<bool>,
@@ -194,7 +222,7 @@ impl<T: Float> Tape<T> {
     #[track_caller]
     pub(crate) fn value_of(&self, v: Var<'_, T>) -> Tensor<T> {
         assert!(v.tape_id() == self.id, "a Var of another tape was used on this tape");
-        self.nodes.borrow()[v.index].value.clone()
+        self.nodes.borrow().values[v.index].clone()
     }
 
     /// Appends an op node; it needs a gradient if any parent does.
@@ -202,7 +230,7 @@ impl<T: Float> Tape<T> {
         let needs = if self.grad_enabled.get() {
             let nodes = self.nodes.borrow();
             let mut needs = false;
-            op.for_each_parent(|p| needs |= nodes[p].needs_grad);
+            op.for_each_parent(|p| needs |= nodes.needs_grad[p]);
             needs
         } else {
             false
@@ -217,7 +245,9 @@ impl<T: Float> Tape<T> {
             *self.anomaly.borrow_mut() = Some(Anomaly { op: op.name(), node: index, phase: Phase::Forward });
         }
         let mut nodes = self.nodes.borrow_mut();
-        nodes.push(Node { op, value, needs_grad });
+        nodes.ops.push(op);
+        nodes.values.push(value);
+        nodes.needs_grad.push(needs_grad);
         Var::new(self, nodes.len() - 1)
     }
 }

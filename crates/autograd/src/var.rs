@@ -53,19 +53,19 @@ impl<'t, T: Float> Var<'t, T> {
     /// The value (a cheap shared handle, not a copy of the data).
     #[must_use]
     pub fn value(&self) -> Tensor<T> {
-        self.tape.nodes.borrow()[self.index].value.clone()
+        self.tape.nodes.borrow().values[self.index].clone()
     }
 
     /// The value's shape.
     #[must_use]
     pub fn shape(&self) -> Shape {
-        self.tape.nodes.borrow()[self.index].value.shape().clone()
+        self.tape.nodes.borrow().values[self.index].shape().clone()
     }
 
     /// The value's dimensions.
     #[must_use]
     pub fn dims(&self) -> Vec<usize> {
-        self.tape.nodes.borrow()[self.index].value.dims().to_vec()
+        self.tape.nodes.borrow().values[self.index].dims().to_vec()
     }
 
     /// The single value of a one-element var (a loss).
@@ -75,13 +75,13 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn item(&self) -> T {
-        self.tape.nodes.borrow()[self.index].value.item()
+        self.tape.nodes.borrow().values[self.index].item()
     }
 
     /// True if some leaf is upstream of this var.
     #[must_use]
     pub fn requires_grad(&self) -> bool {
-        self.tape.nodes.borrow()[self.index].needs_grad
+        self.tape.nodes.borrow().needs_grad[self.index]
     }
 
     /// Gradients of this one-element var (a loss) with respect to every leaf
@@ -128,7 +128,7 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// Records a unary op computed from this var's value.
     pub(crate) fn unary(self, op: Op<T>, f: impl FnOnce(&Tensor<T>) -> Tensor<T>) -> Var<'t, T> {
-        let out = f(&self.tape.nodes.borrow()[self.index].value);
+        let out = f(&self.tape.nodes.borrow().values[self.index]);
         self.tape.record(op, out)
     }
 
@@ -144,7 +144,7 @@ impl<'t, T: Float> Var<'t, T> {
         self.same_tape(&other, name);
         let out = {
             let nodes = self.tape.nodes.borrow();
-            f(&nodes[self.index].value, &nodes[other.index].value)
+            f(&nodes.values[self.index], &nodes.values[other.index])
         };
         self.tape.record(op, out)
     }

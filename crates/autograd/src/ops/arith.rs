@@ -101,8 +101,8 @@ impl<'t, T: Float> Var<'t, T> {
         }
         let out = {
             let nodes = self.tape.nodes.borrow();
-            let b = bias.map(|b| &nodes[b.index].value);
-            nodes[self.index].value.linear(&nodes[weight.index].value, b)
+            let b = bias.map(|b| &nodes.values[b.index]);
+            nodes.values[self.index].linear(&nodes.values[weight.index], b)
         };
         self.tape.record(Op::Linear(self.index, weight.index, bias.map(|b| b.index)), out)
     }

@@ -133,7 +133,7 @@ impl<'t, T: Float> Var<'t, T> {
         let ax = first.shape().axis(axis, "concat");
         let out = {
             let nodes = first.tape.nodes.borrow();
-            let values: Vec<&Tensor<T>> = parts.iter().map(|p| &nodes[p.index].value).collect();
+            let values: Vec<&Tensor<T>> = parts.iter().map(|p| &nodes.values[p.index]).collect();
             Tensor::concat(&values, ax as isize)
         };
         first.tape.record(Op::Concat(parts.iter().map(|p| p.index).collect(), ax), out)
