@@ -4,7 +4,7 @@
 
 use smallvec::SmallVec;
 
-use crate::shape::{copy_dims, Shape};
+use crate::shape::{copy_dims, swapped_dims, Shape};
 
 /// Strides, in elements, one per dimension. A stride of 0 repeats the same
 /// element along that dimension (a broadcast view).
@@ -97,10 +97,11 @@ impl Layout {
     /// Dimensions `a` and `b` swapped.
     #[must_use]
     pub(crate) fn swap_axes(&self, a: usize, b: usize) -> Layout {
-        let mut layout = self.clone();
-        layout.shape.swap(a, b);
-        layout.strides.swap(a, b);
-        layout
+        Layout {
+            shape: Shape::from_dims(swapped_dims(self.shape.dims(), a, b)),
+            strides: swapped_dims(&self.strides, a, b),
+            offset: self.offset,
+        }
     }
 
     /// Elements `start .. start + len` along `axis`.
