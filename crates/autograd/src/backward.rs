@@ -56,20 +56,22 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
         if !nodes.needs_grad[i] {
             continue;
         }
+        // A leaf's gradient stays where it is: it is the result.
+        if let Op::Leaf(tag) = &nodes.ops[i] {
+            if let (Some(t), Some(_)) = (tag, &sink.grads[i]) {
+                tags.push((*t, i));
+            }
+            continue;
+        }
         let Some(g) = sink.grads[i].take() else { continue };
-        if retained.get(i).copied().unwrap_or(false) && !matches!(nodes.ops[i], Op::Leaf(_)) {
+        if retained.get(i).copied().unwrap_or(false) {
             keep.push((i, g.clone()));
         }
         let val = |p: usize| &nodes.values[p];
         let out = &nodes.values[i];
         match &nodes.ops[i] {
-            Op::Leaf(tag) => {
-                if let Some(t) = tag {
-                    tags.push((*t, i));
-                }
-                keep.push((i, g));
-            }
-            Op::Constant => {}
+            // Leaves were handled above; constants have no parents.
+            Op::Leaf(_) | Op::Constant => {}
             Op::Add(a, b) => {
                 sink.send(i, *a, || g.sum_to(val(*a).shape()));
                 sink.send(i, *b, || reduced(g, val(*b).shape()));
