@@ -28,7 +28,7 @@ impl Clone for Layout {
 impl Layout {
     /// A row-major layout starting at offset 0.
     #[must_use]
-    #[inline]
+    #[inline(always)]
     pub fn contiguous(shape: Shape) -> Self {
         let strides = shape.contiguous_strides();
         Layout { shape, strides, offset: 0 }

@@ -29,6 +29,7 @@ pub struct Tensor<T> {
 
 impl<T: Float> Tensor<T> {
     /// A contiguous tensor that takes ownership of `data` (row-major).
+    #[inline(always)]
     pub(crate) fn from_parts(data: impl Into<Storage<T>>, shape: Shape) -> Self {
         let data = data.into();
         debug_assert_eq!(data.len(), shape.numel());
