@@ -50,7 +50,7 @@ impl<T: Float> Dataset<T> {
         if features.dims()[0] != labels.len() {
             return bad(format!("{} feature rows but {} labels", features.dims()[0], labels.len()));
         }
-        if let Some((i, l)) = labels.iter().enumerate().find(|(_, &l)| l >= classes) {
+        if let Some((i, l)) = labels.iter().enumerate().find(|&(_, &l)| l >= classes) {
             return bad(format!("sample {i} has label {l}, outside 0..{classes}"));
         }
         let d = features.dims()[1];

@@ -67,7 +67,7 @@ impl Dataset<f32> {
         if lab.dims[0] != n {
             return Err(Error::data(lname, format!("{} labels for {n} images in {iname}", lab.dims[0])));
         }
-        if let Some((i, &l)) = lab.data.iter().enumerate().find(|(_, &l)| l > 9) {
+        if let Some((i, &l)) = lab.data.iter().enumerate().find(|&(_, &l)| l > 9) {
             return Err(Error::data(lname, format!("label {i} is {l}, not a digit 0-9")));
         }
         let d: usize = img.dims[1..].iter().product();

@@ -81,18 +81,19 @@ where
         // An exact-size iterator collects into one allocation, written in place.
         return Storage::Slice(s.iter().map(|&x| f(x)).collect::<Arc<[U]>>());
     }
-    if let ([rows, cols], [rs, cs]) = (layout.shape.dims(), &layout.strides[..]) {
-        if n > 0 && n < PAR_THRESHOLD {
-            // A small matrix view (a transpose, a column slice): two plain
-            // loops, without the general walk's set-up.
-            let mut storage = Storage::filled(n, U::default());
-            let out = storage.make_mut();
-            for (i, row) in out.chunks_exact_mut(*cols).take(*rows).enumerate() {
-                let start = layout.offset + i * rs;
-                row.iter_mut().enumerate().for_each(|(j, y)| *y = f(src[start + j * cs]));
-            }
-            return storage;
+    if let ([rows, cols], [rs, cs]) = (layout.shape.dims(), &layout.strides[..])
+        && n > 0
+        && n < PAR_THRESHOLD
+    {
+        // A small matrix view (a transpose, a column slice): two plain
+        // loops, without the general walk's set-up.
+        let mut storage = Storage::filled(n, U::default());
+        let out = storage.make_mut();
+        for (i, row) in out.chunks_exact_mut(*cols).take(*rows).enumerate() {
+            let start = layout.offset + i * rs;
+            row.iter_mut().enumerate().for_each(|(j, y)| *y = f(src[start + j * cs]));
         }
+        return storage;
     }
     let (dims, [st]) = coalesce(layout.shape.dims(), [&layout.strides]);
     let mut storage = Storage::filled(n, U::default());

@@ -176,14 +176,14 @@ impl<T: Float> Tensor<T> {
         // A bias added to every row: both contiguous, one operand's shape the
         // trailing dimensions of the other's. Common and small, so it skips
         // the general strided walk.
-        if self.numel() < PAR_THRESHOLD {
-            if let (Some(a), Some(b)) = (self.as_slice(), other.as_slice()) {
-                if &shape == self.shape() && self.dims().ends_with(other.dims()) {
-                    return Ok(Tensor::from_parts(strided::zip_rows(a, b, f), shape));
-                }
-                if &shape == other.shape() && other.dims().ends_with(self.dims()) {
-                    return Ok(Tensor::from_parts(strided::zip_rows(b, a, |y, x| f(x, y)), shape));
-                }
+        if self.numel() < PAR_THRESHOLD
+            && let (Some(a), Some(b)) = (self.as_slice(), other.as_slice())
+        {
+            if &shape == self.shape() && self.dims().ends_with(other.dims()) {
+                return Ok(Tensor::from_parts(strided::zip_rows(a, b, f), shape));
+            }
+            if &shape == other.shape() && other.dims().ends_with(self.dims()) {
+                return Ok(Tensor::from_parts(strided::zip_rows(b, a, |y, x| f(x, y)), shape));
             }
         }
         let la = self.layout.broadcast_to(&shape);

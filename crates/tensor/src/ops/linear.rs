@@ -33,10 +33,10 @@ impl<T: Float> Tensor<T> {
         if k != in_f {
             return Err(mismatch(weight, format!("input has {k} features, weight expects {in_f}")));
         }
-        if let Some(b) = bias {
-            if b.dims() != [out_f] {
-                return Err(mismatch(b, format!("bias must be [{out_f}]")));
-            }
+        if let Some(b) = bias
+            && b.dims() != [out_f]
+        {
+            return Err(mismatch(b, format!("bias must be [{out_f}]")));
         }
         let m = if self.rank() == 2 { self.dims()[0] } else { 1 };
         let mut out = match bias {

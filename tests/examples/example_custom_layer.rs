@@ -2,7 +2,7 @@
 //! with the autograd crate's strategies and gradcheck, as a user would.
 
 #[allow(dead_code)]
-#[path = "../examples/custom_layer.rs"]
+#[path = "../../examples/custom_layer.rs"]
 mod custom_layer;
 
 use custom_layer::{ResidualBlock, ResidualMlp, Snake};

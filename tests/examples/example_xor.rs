@@ -1,7 +1,7 @@
 //! The `xor` example at its defaults and with bad flags.
 
 #[allow(dead_code)]
-#[path = "../examples/xor.rs"]
+#[path = "../../examples/xor.rs"]
 mod xor;
 
 use clap::Parser;

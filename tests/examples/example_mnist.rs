@@ -2,7 +2,7 @@
 //! real MNIST when `../shared/data/mnist` is present), and on bad directories.
 
 #[allow(dead_code)]
-#[path = "../examples/mnist.rs"]
+#[path = "../../examples/mnist.rs"]
 mod mnist;
 
 use std::io::Write;

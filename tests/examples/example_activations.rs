@@ -2,7 +2,7 @@
 //! gradients vanish, ReLU's do not, and the loss picture is written.
 
 #[allow(dead_code)]
-#[path = "../examples/activations.rs"]
+#[path = "../../examples/activations.rs"]
 mod activations;
 
 use clap::Parser;

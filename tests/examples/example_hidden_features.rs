@@ -1,7 +1,7 @@
 //! The `hidden_features` example writes PNGs of the right size.
 
 #[allow(dead_code)]
-#[path = "../examples/hidden_features.rs"]
+#[path = "../../examples/hidden_features.rs"]
 mod hidden_features;
 
 use clap::Parser;

@@ -2,7 +2,7 @@
 //! same, the saved weights do not depend on the thread count, bad input is an error.
 
 #[allow(dead_code)]
-#[path = "../examples/mnist_lite.rs"]
+#[path = "../../examples/mnist_lite.rs"]
 mod mnist_lite;
 
 use clap::Parser;

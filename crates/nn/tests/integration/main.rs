@@ -1,0 +1,8 @@
+//! The nn crate's integration tests, one binary: each module is one topic.
+//! (One binary instead of one per file keeps `cargo test`'s link time small.)
+
+mod checkpoint;
+mod diagnostics;
+mod mnist_files;
+mod modules;
+mod optimizers;
