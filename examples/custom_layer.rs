@@ -80,7 +80,7 @@ impl<T: Float> ResidualBlock<T> {
 impl<T: Float> Module<T> for ResidualBlock<T> {
     fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
         let h = self.fc1.forward(tape, self.norm.forward(tape, x));
-        let h = tape.apply(&Snake, &[h, tape.param(&self.alpha)]);
+        let h = tape.apply(Snake, &[h, tape.param(&self.alpha)]);
         x + self.fc2.forward(tape, h)
     }
 

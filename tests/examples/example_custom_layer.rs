@@ -17,7 +17,7 @@ proptest! {
     /// ∂y/∂x = 1 + sin(2αx), ∂y/∂α = x·sin(2αx)/α − sin²(αx)/α², checked numerically.
     #[test]
     fn snake_gradients(x in strategy::tensor(vec![4, 3], -3.0..3.0), alpha in strategy::tensor(vec![3], 0.3..2.0)) {
-        let r = gradcheck(|tape, v| tape.apply(&Snake, &[v[0], v[1]]), &[x, alpha]);
+        let r = gradcheck(|tape, v| tape.apply(Snake, &[v[0], v[1]]), &[x, alpha]);
         prop_assert!(r.is_ok(), "{}", r.unwrap_err());
     }
 

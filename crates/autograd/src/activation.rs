@@ -27,18 +27,28 @@ pub enum Activation {
     Sigmoid,
     /// `tanh x`; `d = 1 − y²`.
     Tanh,
-    /// Swish / SiLU: `x·σ(x)`; `d = σ(x)(1 + x(1 − σ(x)))`.
-    Silu,
+    /// Swish with parameter β, `x·σ(βx)`; `d = σ(βx)(1 + βx(1 − σ(βx)))`.
+    /// β = 1 is SiLU (PyTorch's `nn.SiLU`), [`Activation::SILU`].
+    Silu(f64),
     /// `x·tanh(softplus(x))`; `d = tanh(sp) + x·sech²(sp)·σ(x)`.
     Mish,
-    /// Exact GELU, `x·Φ(x)`; `d = Φ(x) + x·φ(x)`.
-    Gelu,
-    /// GELU's tanh approximation, `½x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
-    GeluTanh,
-    /// `ln(1 + eˣ)`; `d = σ(x)`.
-    Softplus,
+    /// GELU, exact (`x·Φ(x)`; `d = Φ(x) + x·φ(x)`) or with the tanh
+    /// approximation `½x(1 + tanh(√(2/π)(x + 0.044715x³)))`, as PyTorch's
+    /// `approximate='none' | 'tanh'`.
+    Gelu(GeluApprox),
+    /// `ln(1 + e^(βx)) / β`; `d = σ(βx)`. β = 1 is [`Activation::SOFTPLUS`].
+    Softplus(f64),
     /// `clamp(x, min, max)`; `d = [min < x < max]`. PyTorch's default is (−1, 1).
     Hardtanh(f64, f64),
+}
+
+/// How [`Activation::Gelu`] computes `Φ`: PyTorch's `approximate` argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GeluApprox {
+    /// The exact `Φ(x) = ½(1 + erf(x/√2))` (PyTorch's default, `'none'`).
+    None,
+    /// `½(1 + tanh(√(2/π)(x + 0.044715x³)))` (`'tanh'`).
+    Tanh,
 }
 
 /// Evaluates `$body` with `$a` bound to the activation `$act`, in a separate
@@ -76,24 +86,24 @@ macro_rules! with_variant {
                 let $a = $crate::activation::Activation::Tanh;
                 $body
             }
-            $crate::activation::Activation::Silu => {
-                let $a = $crate::activation::Activation::Silu;
+            $crate::activation::Activation::Silu(b) => {
+                let $a = $crate::activation::Activation::Silu(b);
                 $body
             }
             $crate::activation::Activation::Mish => {
                 let $a = $crate::activation::Activation::Mish;
                 $body
             }
-            $crate::activation::Activation::Gelu => {
-                let $a = $crate::activation::Activation::Gelu;
+            $crate::activation::Activation::Gelu($crate::activation::GeluApprox::None) => {
+                let $a = $crate::activation::Activation::Gelu($crate::activation::GeluApprox::None);
                 $body
             }
-            $crate::activation::Activation::GeluTanh => {
-                let $a = $crate::activation::Activation::GeluTanh;
+            $crate::activation::Activation::Gelu($crate::activation::GeluApprox::Tanh) => {
+                let $a = $crate::activation::Activation::Gelu($crate::activation::GeluApprox::Tanh);
                 $body
             }
-            $crate::activation::Activation::Softplus => {
-                let $a = $crate::activation::Activation::Softplus;
+            $crate::activation::Activation::Softplus(b) => {
+                let $a = $crate::activation::Activation::Softplus(b);
                 $body
             }
             $crate::activation::Activation::Hardtanh(lo, hi) => {
@@ -123,13 +133,22 @@ impl Activation {
         Activation::Selu,
         Activation::Sigmoid,
         Activation::Tanh,
-        Activation::Silu,
+        Activation::SILU,
         Activation::Mish,
-        Activation::Gelu,
-        Activation::GeluTanh,
-        Activation::Softplus,
+        Activation::GELU,
+        Activation::GELU_TANH,
+        Activation::SOFTPLUS,
         Activation::Hardtanh(-1.0, 1.0),
     ];
+
+    /// SiLU, `x·σ(x)` (swish with β = 1).
+    pub const SILU: Activation = Activation::Silu(1.0);
+    /// Exact GELU.
+    pub const GELU: Activation = Activation::Gelu(GeluApprox::None);
+    /// GELU with the tanh approximation.
+    pub const GELU_TANH: Activation = Activation::Gelu(GeluApprox::Tanh);
+    /// Softplus with β = 1, `ln(1 + eˣ)`.
+    pub const SOFTPLUS: Activation = Activation::Softplus(1.0);
 
     /// The leaky ReLU with PyTorch's default slope, 0.01.
     pub const LEAKY_RELU: Activation = Activation::LeakyRelu(0.01);
@@ -150,11 +169,11 @@ impl Activation {
             Activation::Selu => "selu",
             Activation::Sigmoid => "sigmoid",
             Activation::Tanh => "tanh",
-            Activation::Silu => "silu",
+            Activation::Silu(_) => "silu",
             Activation::Mish => "mish",
-            Activation::Gelu => "gelu",
-            Activation::GeluTanh => "gelu_tanh",
-            Activation::Softplus => "softplus",
+            Activation::Gelu(GeluApprox::None) => "gelu",
+            Activation::Gelu(GeluApprox::Tanh) => "gelu_tanh",
+            Activation::Softplus(_) => "softplus",
             Activation::Hardtanh(..) => "hardtanh",
         }
     }
@@ -200,14 +219,22 @@ impl Activation {
             Activation::Selu => T::of(SELU_SCALE) * if x > zero { x } else { T::of(SELU_ALPHA) * x.exp_m1() },
             Activation::Sigmoid => sigmoid(x),
             Activation::Tanh => tanh(x),
-            Activation::Silu => x * sigmoid(x),
+            Activation::Silu(b) => x * sigmoid(scaled(b, x)),
             Activation::Mish => x * tanh(softplus(x)),
-            Activation::Gelu => T::of(0.5) * x * (T::one() + erf(x / T::of(std::f64::consts::SQRT_2))),
-            Activation::GeluTanh => {
+            Activation::Gelu(GeluApprox::None) => {
+                T::of(0.5) * x * (T::one() + erf(x / T::of(std::f64::consts::SQRT_2)))
+            }
+            Activation::Gelu(GeluApprox::Tanh) => {
                 let u = T::of(SQRT_2_OVER_PI) * (x + T::of(GELU_C) * x * x * x);
                 T::of(0.5) * x * (T::one() + tanh(u))
             }
-            Activation::Softplus => softplus(x),
+            Activation::Softplus(b) => {
+                if b == 1.0 {
+                    softplus(x)
+                } else {
+                    softplus(x * T::of(b)) / T::of(b)
+                }
+            }
             Activation::Hardtanh(lo, hi) => x.max(T::of(lo)).min(T::of(hi)),
         }
     }
@@ -249,26 +276,27 @@ impl Activation {
             }
             Activation::Sigmoid => y * (one - y),
             Activation::Tanh => one - y * y,
-            Activation::Silu => {
-                let s = sigmoid(x);
-                s * (one + x * (one - s))
+            Activation::Silu(b) => {
+                let bx = scaled(b, x);
+                let s = sigmoid(bx);
+                s * (one + bx * (one - s))
             }
             Activation::Mish => {
                 let t = tanh(softplus(x));
                 t + x * (one - t * t) * sigmoid(x)
             }
-            Activation::Gelu => {
+            Activation::Gelu(GeluApprox::None) => {
                 let cdf = T::of(0.5) * (one + erf(x / T::of(std::f64::consts::SQRT_2)));
                 let pdf = (-(x * x) / T::of(2.0)).exp() / T::of((2.0 * std::f64::consts::PI).sqrt());
                 cdf + x * pdf
             }
-            Activation::GeluTanh => {
+            Activation::Gelu(GeluApprox::Tanh) => {
                 let k = T::of(SQRT_2_OVER_PI);
                 let u = k * (x + T::of(GELU_C) * x * x * x);
                 let t = tanh(u);
                 T::of(0.5) * (one + t) + T::of(0.5) * x * (one - t * t) * k * (one + T::of(3.0 * GELU_C) * x * x)
             }
-            Activation::Softplus => sigmoid(x),
+            Activation::Softplus(b) => sigmoid(scaled(b, x)),
             Activation::Hardtanh(lo, hi) => {
                 if x > T::of(lo) && x < T::of(hi) {
                     one
@@ -277,6 +305,16 @@ impl Activation {
                 }
             }
         }
+    }
+}
+
+/// `β·x`, skipping the multiply for the common β = 1 (bit-identical to `x`).
+#[inline(always)]
+fn scaled<T: Float>(beta: f64, x: T) -> T {
+    if beta == 1.0 {
+        x
+    } else {
+        T::of(beta) * x
     }
 }
 
@@ -299,11 +337,11 @@ impl std::str::FromStr for Activation {
             "selu" => Activation::Selu,
             "sigmoid" => Activation::Sigmoid,
             "tanh" => Activation::Tanh,
-            "silu" | "swish" => Activation::Silu,
+            "silu" | "swish" => Activation::SILU,
             "mish" => Activation::Mish,
-            "gelu" => Activation::Gelu,
-            "gelu_tanh" => Activation::GeluTanh,
-            "softplus" => Activation::Softplus,
+            "gelu" => Activation::GELU,
+            "gelu_tanh" => Activation::GELU_TANH,
+            "softplus" => Activation::SOFTPLUS,
             "hardtanh" => Activation::HARDTANH,
             other => {
                 return Err(format!(
@@ -327,12 +365,12 @@ mod tests {
         assert!(close(Activation::ELU.f(-1.0), (-1.0f64).exp() - 1.0));
         assert!(close(Activation::Selu.f(1.0), SELU_SCALE));
         assert!(close(Activation::Sigmoid.f(0.0), 0.5));
-        assert!(close(Activation::Silu.f(1.0), 1.0 / (1.0 + (-1.0f64).exp())));
-        assert!(close(Activation::Softplus.f(0.0), std::f64::consts::LN_2));
+        assert!(close(Activation::SILU.f(1.0), 1.0 / (1.0 + (-1.0f64).exp())));
+        assert!(close(Activation::SOFTPLUS.f(0.0), std::f64::consts::LN_2));
         assert!(close(Activation::Mish.f(1.0), 1.0 * (1.0 + 1.0f64.exp()).ln().tanh()));
         // GELU(1) = Φ(1) = 0.841344746068543 (erf(1/√2) = 0.682689492137086).
-        assert!(close(Activation::Gelu.f(1.0), 0.841_344_746_068_542_9));
-        assert!((Activation::GeluTanh.f(1.0f64) - 0.841_191_990_607_477).abs() < 1e-12);
+        assert!(close(Activation::GELU.f(1.0), 0.841_344_746_068_542_9));
+        assert!((Activation::GELU_TANH.f(1.0f64) - 0.841_191_990_607_477).abs() < 1e-12);
         assert!(close(Activation::HARDTANH.f(3.0), 1.0));
     }
 
@@ -340,11 +378,13 @@ mod tests {
     fn stable_at_large_magnitudes_in_f32() {
         for act in [
             Activation::Sigmoid,
-            Activation::Softplus,
+            Activation::SOFTPLUS,
+            Activation::Softplus(2.5),
             Activation::Mish,
-            Activation::Silu,
-            Activation::Gelu,
-            Activation::GeluTanh,
+            Activation::SILU,
+            Activation::Silu(0.5),
+            Activation::GELU,
+            Activation::GELU_TANH,
             Activation::Elu(1.0),
             Activation::Selu,
             Activation::Tanh,
@@ -355,13 +395,13 @@ mod tests {
                 assert!(act.df(x, y).is_finite(), "{act}'({x})");
             }
         }
-        assert_eq!(Activation::Softplus.f(1e4f32), 1e4);
+        assert_eq!(Activation::SOFTPLUS.f(1e4f32), 1e4);
         assert_eq!(Activation::Mish.f(-1e4f32), 0.0);
     }
 
     #[test]
     fn parses_names() {
-        assert_eq!("swish".parse::<Activation>().unwrap(), Activation::Silu);
+        assert_eq!("swish".parse::<Activation>().unwrap(), Activation::SILU);
         assert_eq!("leaky_relu".parse::<Activation>().unwrap(), Activation::LeakyRelu(0.01));
         assert!("relu6".parse::<Activation>().unwrap_err().contains("unknown activation `relu6`"));
     }

@@ -113,6 +113,10 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
             Op::Log(a) => sink.send(i, *a, || g.div(val(*a))),
             Op::Sqrt(a) => sink.send(i, *a, || g.div(&out.mul_scalar(T::of(2.0)))),
             Op::Abs(a) => sink.send(i, *a, || g.mul(&val(*a).signum())),
+            Op::Map(a, f) => {
+                let f = *f;
+                sink.send(i, *a, || map3(val(*a), out, &g, move |x, y, g| g * f.df(x, y)));
+            }
             Op::SumAll(a) => sink.send(i, *a, || Tensor::full(val(*a).shape().clone(), g.item())),
             Op::MeanAll(a) => {
                 let n = T::of(val(*a).numel() as f64);
@@ -154,8 +158,8 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
                 let act = *act;
                 sink.send(i, *a, || with_variant!(act, |f| map3(val(*a), out, &g, move |x, y, g| g * f.df(x, y))));
             }
-            Op::Softmax(a) => sink.send(i, *a, || softmax_grad(out, &g)),
-            Op::LogSoftmax(a) => sink.send(i, *a, || log_softmax_grad(out, &g)),
+            Op::Softmax(a, ax) => sink.send(i, *a, || softmax_grad(out, &g, *ax)),
+            Op::LogSoftmax(a, ax) => sink.send(i, *a, || log_softmax_grad(out, &g, *ax)),
             Op::CrossEntropy(a, payload) => {
                 let (probs, labels) = &**payload;
                 sink.send(i, *a, || {

@@ -5,12 +5,16 @@ use strata_tensor::{Float, Tensor};
 
 /// A differentiable op defined outside Strata.
 ///
+/// Record it with [`Tape::apply`](crate::Tape::apply), which takes the op by
+/// value and keeps it on the tape until backward has run; `Clone` is not
+/// required. `forward` and `backward` see plain tensors: the op is
+/// differentiated once (its backward is not itself recorded).
+///
 /// ```
 /// use strata_autograd::{CustomOp, Tape};
 /// use strata_tensor::Tensor;
 ///
 /// /// y = x³, dy/dx = 3x².
-/// #[derive(Clone)]
 /// struct Cube;
 /// impl CustomOp<f64> for Cube {
 ///     fn name(&self) -> &str { "cube" }
@@ -22,7 +26,7 @@ use strata_tensor::{Float, Tensor};
 ///
 /// let tape = Tape::<f64>::new();
 /// let x = tape.leaf(Tensor::from_vec(vec![2.0], [1]).unwrap());
-/// let grads = tape.apply(&Cube, &[x]).sum().backward();
+/// let grads = tape.apply(Cube, &[x]).sum().backward();
 /// assert_eq!(grads.wrt(&x).unwrap().to_vec(), vec![12.0]);
 /// ```
 pub trait CustomOp<T: Float>: 'static {

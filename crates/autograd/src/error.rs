@@ -1,7 +1,9 @@
 //! The crate's error types.
 
+use strata_tensor::TensorError;
+
 /// Misuse that depends on run-time data, reported instead of a wrong answer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AutogradError {
     /// A var from another tape was looked up in these gradients.
@@ -9,6 +11,23 @@ pub enum AutogradError {
     ForeignVar {
         /// The var's node index on its own tape.
         node: usize,
+    },
+    /// The two vars of a binary op were recorded on different tapes.
+    #[error("{op}: the two Vars come from different tapes")]
+    DifferentTapes {
+        /// The op.
+        op: &'static str,
+    },
+    /// A tensor op refused its operands' shapes (the message names the op and the shapes).
+    #[error(transparent)]
+    Tensor(#[from] TensorError),
+    /// Labels that do not fit the logits.
+    #[error("{op}: {reason}")]
+    Labels {
+        /// The loss.
+        op: &'static str,
+        /// What is wrong (`label 12 is out of range for 10 classes`).
+        reason: String,
     },
 }
 

@@ -160,7 +160,7 @@ mod tests {
     #[test]
     fn catches_a_wrong_gradient_and_names_it() {
         let x = Tensor::from_vec(vec![1.0, -2.0, 3.0], [3]).unwrap();
-        let err = gradcheck(|t: &Tape<f64>, v| t.apply(&WrongSquare, &[v[0]]).sum(), &[x]).unwrap_err();
+        let err = gradcheck(|t: &Tape<f64>, v| t.apply(WrongSquare, &[v[0]]).sum(), &[x]).unwrap_err();
         assert_eq!(err.input, 0);
         assert_eq!(err.index, vec![2]); // the largest |x| has the largest error
         assert!((err.analytic - 3.0).abs() < 1e-12 && (err.numeric - 6.0).abs() < 1e-6);

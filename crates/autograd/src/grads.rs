@@ -80,6 +80,19 @@ impl<T: Float> Grads<T> {
         Ok(self.grads.get(var.index()).and_then(Option::as_ref))
     }
 
+    /// The gradient of `x`: a leaf [`Var`] of this tape, or anything else
+    /// that knows how to find its gradient ([`HasGrad`]; a `strata-nn`
+    /// parameter is one: `grads.of(&layer.weight)`). `None` if the output does
+    /// not depend on it.
+    ///
+    /// # Panics
+    /// If `x` is a var of another tape.
+    #[must_use]
+    #[track_caller]
+    pub fn of<'g>(&'g self, x: &impl HasGrad<T>) -> Option<&'g Tensor<T>> {
+        x.grad_in(self)
+    }
+
     /// The gradient of the leaf recorded with [`Tape::leaf_tagged`](crate::Tape::leaf_tagged)
     /// and this tag, if the output depends on it. If several leaves carry the
     /// tag (one parameter put on the tape twice, as when a layer is applied
@@ -104,5 +117,20 @@ impl<T: Float> Grads<T> {
     #[must_use]
     pub fn global_norm(&self) -> T {
         self.grads.iter().flatten().map(|g| g.square().sum_all()).fold(T::zero(), |a, b| a + b).sqrt()
+    }
+}
+
+/// Something whose gradient a [`Grads`] can look up: a [`Var`] (by node), or a
+/// model parameter (by the tag it was put on the tape with). Used by
+/// [`Grads::of`].
+pub trait HasGrad<T: Float> {
+    /// This value's gradient in `grads`, if the output depends on it.
+    fn grad_in<'g>(&self, grads: &'g Grads<T>) -> Option<&'g Tensor<T>>;
+}
+
+impl<T: Float> HasGrad<T> for Var<'_, T> {
+    #[track_caller]
+    fn grad_in<'g>(&self, grads: &'g Grads<T>) -> Option<&'g Tensor<T>> {
+        grads.wrt(self)
     }
 }

@@ -47,13 +47,14 @@ mod ops_support;
 #[cfg(feature = "proptest")]
 pub mod strategy;
 mod tape;
+mod unary;
 mod var;
 
-pub use activation::{Activation, SELU_ALPHA, SELU_SCALE};
+pub use activation::{Activation, GeluApprox, SELU_ALPHA, SELU_SCALE};
 pub use anomaly::{Anomaly, Phase};
 pub use custom::CustomOp;
 pub use error::{AutogradError, GradCheckError};
 pub use gradcheck::{gradcheck, gradcheck_with, GradCheck};
-pub use grads::Grads;
+pub use grads::{Grads, HasGrad};
 pub use tape::Tape;
 pub use var::Var;

@@ -12,6 +12,7 @@ use strata_tensor::{Float, Tensor};
 
 use crate::activation::Activation;
 use crate::custom::CustomOp;
+use crate::unary::UnaryFn;
 
 /// A recorded operation.
 pub(crate) enum Op<T: Float> {
@@ -34,6 +35,8 @@ pub(crate) enum Op<T: Float> {
     Log(usize),
     Sqrt(usize),
     Abs(usize),
+    /// An elementwise map with its derivative beside it (`sin`, `recip`, …).
+    Map(usize, UnaryFn),
     SumAll(usize),
     MeanAll(usize),
     /// Sum over `axis`; the flag is `keepdim`.
@@ -49,8 +52,10 @@ pub(crate) enum Op<T: Float> {
     /// `narrow(axis, start, len)`.
     Narrow(usize, usize, usize),
     Act(usize, Activation),
-    Softmax(usize),
-    LogSoftmax(usize),
+    /// Softmax along an axis.
+    Softmax(usize, usize),
+    /// Log-softmax along an axis.
+    LogSoftmax(usize, usize),
     /// Mean softmax cross-entropy; keeps the softmax probabilities and labels.
     CrossEntropy(usize, Box<(Tensor<T>, Arc<[usize]>)>),
     /// Mean binary cross-entropy on logits; keeps the targets.
@@ -81,6 +86,7 @@ impl<T: Float> Op<T> {
             Op::Log(_) => "log",
             Op::Sqrt(_) => "sqrt",
             Op::Abs(_) => "abs",
+            Op::Map(_, f) => f.name(),
             Op::SumAll(_) => "sum",
             Op::MeanAll(_) => "mean",
             Op::SumAxis(..) => "sum_axis",
@@ -92,8 +98,8 @@ impl<T: Float> Op<T> {
             Op::Concat(..) => "concat",
             Op::Narrow(..) => "narrow",
             Op::Act(_, a) => a.name(),
-            Op::Softmax(_) => "softmax",
-            Op::LogSoftmax(_) => "log_softmax",
+            Op::Softmax(..) => "softmax",
+            Op::LogSoftmax(..) => "log_softmax",
             Op::CrossEntropy(..) => "cross_entropy",
             Op::BceWithLogits(..) => "bce_with_logits",
             Op::Mse(..) => "mse",
@@ -118,6 +124,7 @@ impl<T: Float> Op<T> {
             | Op::Log(a)
             | Op::Sqrt(a)
             | Op::Abs(a)
+            | Op::Map(a, _)
             | Op::SumAll(a)
             | Op::MeanAll(a)
             | Op::SumAxis(a, ..)
@@ -128,8 +135,8 @@ impl<T: Float> Op<T> {
             | Op::IndexSelect(a, ..)
             | Op::Narrow(a, ..)
             | Op::Act(a, _)
-            | Op::Softmax(a)
-            | Op::LogSoftmax(a)
+            | Op::Softmax(a, _)
+            | Op::LogSoftmax(a, _)
             | Op::CrossEntropy(a, ..)
             | Op::BceWithLogits(a, _)
             | Op::Mse(a, _) => f(*a),

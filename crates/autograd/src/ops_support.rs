@@ -26,13 +26,13 @@ pub(crate) fn sum_axis_grad<T: Float>(g: &Tensor<T>, input: &Tensor<T>, axis: us
     g.broadcast_to(input.shape().clone()).contiguous()
 }
 
-/// Softmax backward: `y ⊙ (g − Σ_last g⊙y)`.
-pub(crate) fn softmax_grad<T: Float>(y: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
-    let dot = g.mul(y).sum_axis(-1, true);
+/// Softmax backward along `axis`: `y ⊙ (g − Σ_axis g⊙y)`.
+pub(crate) fn softmax_grad<T: Float>(y: &Tensor<T>, g: &Tensor<T>, axis: usize) -> Tensor<T> {
+    let dot = g.mul(y).sum_axis(axis as isize, true);
     y.mul(&g.sub(&dot))
 }
 
-/// Log-softmax backward: `g − e^y ⊙ Σ_last g`.
-pub(crate) fn log_softmax_grad<T: Float>(y: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
-    g.sub(&y.exp().mul(&g.sum_axis(-1, true)))
+/// Log-softmax backward along `axis`: `g − e^y ⊙ Σ_axis g`.
+pub(crate) fn log_softmax_grad<T: Float>(y: &Tensor<T>, g: &Tensor<T>, axis: usize) -> Tensor<T> {
+    g.sub(&y.exp().mul(&g.sum_axis(axis as isize, true)))
 }

@@ -162,17 +162,20 @@ impl<T: Float> Tape<T> {
         self.push(Op::Constant, value, false)
     }
 
-    /// Records a user-defined differentiable op on `inputs`.
+    /// Records a user-defined differentiable op on `inputs`. The tape keeps
+    /// the op (for its backward), so it is taken by value: pass a fresh
+    /// value, or a clone of one a layer holds (`self.op.clone()`); an op
+    /// is usually a few parameters, and nothing requires it to be `Clone`.
     ///
     /// # Panics
     /// If an input comes from another tape.
     #[track_caller]
-    pub fn apply<O: CustomOp<T> + Clone>(&self, op: &O, inputs: &[Var<'_, T>]) -> Var<'_, T> {
+    pub fn apply<O: CustomOp<T>>(&self, op: O, inputs: &[Var<'_, T>]) -> Var<'_, T> {
         let values: Vec<Tensor<T>> = inputs.iter().map(|v| self.value_of(*v)).collect();
         let refs: Vec<&Tensor<T>> = values.iter().collect();
         let out = op.forward(&refs);
         let ids: Box<[usize]> = inputs.iter().map(|v| v.index).collect();
-        self.record(Op::Custom(Box::new(op.clone()), ids), out)
+        self.record(Op::Custom(Box::new(op), ids), out)
     }
 
     /// Runs `f` with recording of gradients switched off: every op it records

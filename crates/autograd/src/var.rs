@@ -3,9 +3,10 @@
 
 use std::fmt;
 
-use strata_tensor::{Float, Shape, Tensor};
+use strata_tensor::{Float, Shape, Tensor, TensorError};
 
 use crate::backward;
+use crate::error::AutogradError;
 use crate::grads::Grads;
 use crate::op::Op;
 use crate::tape::Tape;
@@ -105,6 +106,26 @@ impl<'t, T: Float> Var<'t, T> {
     /// Gradients of `Σ seed ⊙ self` (a vector-Jacobian product) with respect
     /// to every leaf.
     ///
+    /// Backward reads the tape and changes nothing on it, so it may be called
+    /// any number of times on one tape, from any var: a Jacobian is one call
+    /// per output row, with a one-hot seed each time.
+    ///
+    /// ```
+    /// use strata_autograd::Tape;
+    /// use strata_tensor::Tensor;
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.leaf(Tensor::from_vec(vec![1.0, 2.0], [2]).unwrap());
+    /// let y = x * x;                                   // y_i = x_i², J = diag(2x)
+    /// let rows: Vec<Vec<f64>> = (0..2)
+    ///     .map(|i| {
+    ///         let seed = Tensor::from_fn([2], |j| if j[0] == i { 1.0 } else { 0.0 });
+    ///         y.backward_with(seed).wrt(&x).unwrap().to_vec()
+    ///     })
+    ///     .collect();
+    /// assert_eq!(rows, [[2.0, 0.0], [0.0, 4.0]]);
+    /// ```
+    ///
     /// # Panics
     /// If `seed` does not have this var's shape.
     #[must_use]
@@ -132,20 +153,22 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape.record(op, out)
     }
 
-    /// Records a binary op computed from both values.
-    #[track_caller]
-    pub(crate) fn binary(
+    /// Records a binary op computed from both values, or returns the error
+    /// the computation (or a tape mismatch) gave; nothing is recorded then.
+    pub(crate) fn try_binary(
         self,
         other: Var<'_, T>,
-        name: &str,
+        name: &'static str,
         op: Op<T>,
-        f: impl FnOnce(&Tensor<T>, &Tensor<T>) -> Tensor<T>,
-    ) -> Var<'t, T> {
-        self.same_tape(&other, name);
+        f: impl FnOnce(&Tensor<T>, &Tensor<T>) -> Result<Tensor<T>, TensorError>,
+    ) -> Result<Var<'t, T>, AutogradError> {
+        if self.tape.id != other.tape.id {
+            return Err(AutogradError::DifferentTapes { op: name });
+        }
         let out = {
             let nodes = self.tape.nodes.borrow();
-            f(&nodes.values[self.index], &nodes.values[other.index])
+            f(&nodes.values[self.index], &nodes.values[other.index])?
         };
-        self.tape.record(op, out)
+        Ok(self.tape.record(op, out))
     }
 }

@@ -42,11 +42,10 @@ pub fn gain(act: Activation) -> f64 {
     match act {
         Activation::Relu
         | Activation::Elu(_)
-        | Activation::Silu
+        | Activation::Silu(_)
         | Activation::Mish
-        | Activation::Gelu
-        | Activation::GeluTanh
-        | Activation::Softplus => 2f64.sqrt(),
+        | Activation::Gelu(_)
+        | Activation::Softplus(_) => 2f64.sqrt(),
         Activation::LeakyRelu(slope) => (2.0 / (1.0 + slope * slope)).sqrt(),
         Activation::Tanh => 5.0 / 3.0,
         Activation::Selu => 0.75,
@@ -66,11 +65,10 @@ impl Init {
             Activation::Relu
             | Activation::LeakyRelu(_)
             | Activation::Elu(_)
-            | Activation::Silu
+            | Activation::Silu(_)
             | Activation::Mish
-            | Activation::Gelu
-            | Activation::GeluTanh
-            | Activation::Softplus => Init::He(Dist::Normal, gain(act)),
+            | Activation::Gelu(_)
+            | Activation::Softplus(_) => Init::He(Dist::Normal, gain(act)),
             Activation::Selu => Init::Lecun(Dist::Normal),
             // Tanh, sigmoid, identity, hardtanh, and activations added later.
             _ => Init::Xavier(Dist::Uniform, gain(act)),

@@ -1,12 +1,93 @@
-//! Loss functions on vars. Cross-entropy, BCE with logits and MSE are the
-//! autograd crate's fused, closed-form ops; L1 and Huber are built from
-//! primitives (their gradients are sign-like and cheap either way).
-//! Every loss is the mean over all elements (PyTorch's `reduction='mean'`).
+//! Loss functions on vars, as PyTorch's `torch.nn.functional` has them.
+//!
+//! Each takes a [`Reduction`] in its `_reduced` form (`mean`, the default of
+//! the short form, `sum`, or `none` for the per-element losses), and the
+//! regression losses take their target as a tensor (a constant) or as a
+//! [`Var`], in which case the target gets a gradient too — as in PyTorch and
+//! JAX, where nothing marks a target as special.
+//!
+//! Cross-entropy, BCE with logits and MSE against a constant target with the
+//! mean (or sum) reduction are the autograd crate's fused, closed-form ops;
+//! every other case is built from primitives.
+//!
+//! ```
+//! use strata_autograd::Tape;
+//! use strata_nn::loss::{self, Reduction};
+//! use strata_tensor::Tensor;
+//!
+//! let tape = Tape::<f64>::new();
+//! let pred = tape.leaf(Tensor::from_vec(vec![1.0, 2.0], [2]).unwrap());
+//! let target = tape.leaf(Tensor::from_vec(vec![0.0, 4.0], [2]).unwrap());
+//! let l = loss::mse(pred, target);                          // ((1)² + (−2)²) / 2
+//! assert_eq!(l.item(), 2.5);
+//! let grads = l.backward();
+//! assert_eq!(grads.wrt(&target).unwrap().to_vec(), [-1.0, 2.0]);   // −(pred − target)
+//! let each = loss::mse_reduced(pred, target, Reduction::None);
+//! assert_eq!(each.value().to_vec(), [1.0, 4.0]);
+//! ```
 
 use strata_autograd::Var;
 use strata_tensor::{Float, Tensor};
 
-/// Softmax cross-entropy of `logits` `[batch, classes]` against integer labels.
+/// How a loss turns per-element losses into its result (PyTorch's `reduction=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Reduction {
+    /// The mean over all elements (over the batch for cross-entropy).
+    #[default]
+    Mean,
+    /// The sum.
+    Sum,
+    /// No reduction: one loss per element (per sample for cross-entropy).
+    None,
+}
+
+impl Reduction {
+    fn apply<'t, T: Float>(self, each: Var<'t, T>) -> Var<'t, T> {
+        match self {
+            Reduction::Mean => each.mean(),
+            Reduction::Sum => each.sum(),
+            Reduction::None => each,
+        }
+    }
+}
+
+/// A loss's target: a tensor (a constant, no gradient) or a [`Var`] (which
+/// gets a gradient).
+pub trait Target<'t, T: Float> {
+    /// The target as a tensor, if it is a constant.
+    fn as_constant(&self) -> Option<&Tensor<T>>;
+    /// The target's shape.
+    fn target_shape(&self) -> Vec<usize>;
+    /// The target as a var of `pred`'s tape.
+    fn on_tape_of(self, pred: Var<'t, T>) -> Var<'t, T>;
+}
+
+impl<'t, T: Float> Target<'t, T> for &Tensor<T> {
+    fn as_constant(&self) -> Option<&Tensor<T>> {
+        Some(self)
+    }
+    fn target_shape(&self) -> Vec<usize> {
+        self.dims().to_vec()
+    }
+    fn on_tape_of(self, pred: Var<'t, T>) -> Var<'t, T> {
+        pred.tape().constant(self.clone())
+    }
+}
+
+impl<'t, T: Float> Target<'t, T> for Var<'t, T> {
+    fn as_constant(&self) -> Option<&Tensor<T>> {
+        None
+    }
+    fn target_shape(&self) -> Vec<usize> {
+        self.dims()
+    }
+    fn on_tape_of(self, _pred: Var<'t, T>) -> Var<'t, T> {
+        self
+    }
+}
+
+/// Softmax cross-entropy of `logits` `[batch, classes]` against integer labels
+/// (mean over the batch).
 ///
 /// # Panics
 /// If `labels.len()` differs from the batch or a label is out of range.
@@ -16,24 +97,81 @@ pub fn cross_entropy<'t, T: Float>(logits: Var<'t, T>, labels: &[usize]) -> Var<
     logits.cross_entropy(labels)
 }
 
-/// Binary cross-entropy of `logits` against targets in `[0, 1]` (stable for any logit).
+/// [`cross_entropy`] with a reduction: `None` gives one loss per sample, `[batch]`.
 ///
 /// # Panics
-/// If the shapes differ.
+/// As [`cross_entropy`].
 #[must_use]
 #[track_caller]
-pub fn bce_with_logits<'t, T: Float>(logits: Var<'t, T>, targets: &Tensor<T>) -> Var<'t, T> {
-    logits.bce_with_logits(targets)
+pub fn cross_entropy_reduced<'t, T: Float>(logits: Var<'t, T>, labels: &[usize], reduction: Reduction) -> Var<'t, T> {
+    let mean = logits.cross_entropy(labels); // checks the labels, whatever the reduction
+    match reduction {
+        Reduction::Mean => mean,
+        Reduction::Sum => mean.mul_scalar(T::of(labels.len() as f64)),
+        Reduction::None => {
+            let dims = logits.dims();
+            let onehot = Tensor::from_fn(dims.clone(), |ix| if labels[ix[0]] == ix[1] { T::one() } else { T::zero() });
+            let picked = logits.log_softmax().mul(logits.tape().constant(onehot)).sum_axis(1, false);
+            picked.neg()
+        }
+    }
 }
 
-/// Mean squared error.
+/// Binary cross-entropy of `logits` against targets in `[0, 1]` (stable for
+/// any logit), averaged. `d/dlogits = (σ(x) − t)/n`, `d/dtarget = −x/n`.
 ///
 /// # Panics
 /// If the shapes differ.
 #[must_use]
 #[track_caller]
-pub fn mse<'t, T: Float>(pred: Var<'t, T>, targets: &Tensor<T>) -> Var<'t, T> {
-    pred.mse(targets)
+pub fn bce_with_logits<'t, T: Float>(logits: Var<'t, T>, targets: impl Target<'t, T>) -> Var<'t, T> {
+    bce_with_logits_reduced(logits, targets, Reduction::Mean)
+}
+
+/// [`bce_with_logits`] with a reduction. Per element: `softplus(x) − x·t`.
+///
+/// # Panics
+/// If the shapes differ.
+#[must_use]
+#[track_caller]
+pub fn bce_with_logits_reduced<'t, T: Float>(
+    logits: Var<'t, T>,
+    targets: impl Target<'t, T>,
+    reduction: Reduction,
+) -> Var<'t, T> {
+    check_same("bce_with_logits", &logits, &targets);
+    if let (Some(t), Reduction::Mean | Reduction::Sum) = (targets.as_constant(), reduction) {
+        let mean = logits.bce_with_logits(t);
+        return if reduction == Reduction::Sum { mean.mul_scalar(T::of(t.numel() as f64)) } else { mean };
+    }
+    let t = targets.on_tape_of(logits);
+    reduction.apply(logits.softplus() - logits * t)
+}
+
+/// Mean squared error. `d/dpred = 2(pred − target)/n = −d/dtarget`.
+///
+/// # Panics
+/// If the shapes differ.
+#[must_use]
+#[track_caller]
+pub fn mse<'t, T: Float>(pred: Var<'t, T>, targets: impl Target<'t, T>) -> Var<'t, T> {
+    mse_reduced(pred, targets, Reduction::Mean)
+}
+
+/// [`mse`] with a reduction. Per element: `(pred − target)²`.
+///
+/// # Panics
+/// If the shapes differ.
+#[must_use]
+#[track_caller]
+pub fn mse_reduced<'t, T: Float>(pred: Var<'t, T>, targets: impl Target<'t, T>, reduction: Reduction) -> Var<'t, T> {
+    check_same("mse", &pred, &targets);
+    if let (Some(t), Reduction::Mean | Reduction::Sum) = (targets.as_constant(), reduction) {
+        let mean = pred.mse(t);
+        return if reduction == Reduction::Sum { mean.mul_scalar(T::of(t.numel() as f64)) } else { mean };
+    }
+    let t = targets.on_tape_of(pred);
+    reduction.apply((pred - t).square())
 }
 
 /// Mean absolute error, `mean |pred − target|` (gradient `sign(pred − target)/n`, 0 at a tie).
@@ -42,9 +180,20 @@ pub fn mse<'t, T: Float>(pred: Var<'t, T>, targets: &Tensor<T>) -> Var<'t, T> {
 /// If the shapes differ.
 #[must_use]
 #[track_caller]
-pub fn l1<'t, T: Float>(pred: Var<'t, T>, targets: &Tensor<T>) -> Var<'t, T> {
-    check_same("l1", &pred, targets);
-    (pred - pred.tape().constant(targets.clone())).abs().mean()
+pub fn l1<'t, T: Float>(pred: Var<'t, T>, targets: impl Target<'t, T>) -> Var<'t, T> {
+    l1_reduced(pred, targets, Reduction::Mean)
+}
+
+/// [`l1`] with a reduction. Per element: `|pred − target|`.
+///
+/// # Panics
+/// If the shapes differ.
+#[must_use]
+#[track_caller]
+pub fn l1_reduced<'t, T: Float>(pred: Var<'t, T>, targets: impl Target<'t, T>, reduction: Reduction) -> Var<'t, T> {
+    check_same("l1", &pred, &targets);
+    let t = targets.on_tape_of(pred);
+    reduction.apply((pred - t).abs())
 }
 
 /// Huber loss with threshold `delta` (PyTorch's `HuberLoss`): `½d²` where
@@ -57,22 +206,33 @@ pub fn l1<'t, T: Float>(pred: Var<'t, T>, targets: &Tensor<T>) -> Var<'t, T> {
 /// If the shapes differ or `delta <= 0`.
 #[must_use]
 #[track_caller]
-pub fn huber<'t, T: Float>(pred: Var<'t, T>, targets: &Tensor<T>, delta: f64) -> Var<'t, T> {
-    check_same("huber", &pred, targets);
+pub fn huber<'t, T: Float>(pred: Var<'t, T>, targets: impl Target<'t, T>, delta: f64) -> Var<'t, T> {
+    huber_reduced(pred, targets, delta, Reduction::Mean)
+}
+
+/// [`huber`] with a reduction.
+///
+/// # Panics
+/// If the shapes differ or `delta <= 0`.
+#[must_use]
+#[track_caller]
+pub fn huber_reduced<'t, T: Float>(
+    pred: Var<'t, T>,
+    targets: impl Target<'t, T>,
+    delta: f64,
+    reduction: Reduction,
+) -> Var<'t, T> {
+    check_same("huber", &pred, &targets);
     assert!(delta > 0.0, "huber: delta = {delta} must be positive");
-    let a = (pred - pred.tape().constant(targets.clone())).abs();
+    let a = (pred - targets.on_tape_of(pred)).abs();
     let q = a.hardtanh(-1.0, delta);
-    (q.square().mul_scalar(T::of(0.5)) + (a - q).mul_scalar(T::of(delta))).mean()
+    reduction.apply(q.square().mul_scalar(T::of(0.5)) + (a - q).mul_scalar(T::of(delta)))
 }
 
 #[track_caller]
-fn check_same<T: Float>(op: &str, pred: &Var<'_, T>, targets: &Tensor<T>) {
-    assert!(
-        &pred.shape() == targets.shape(),
-        "{op}: predictions {:?} and targets {:?} differ in shape",
-        pred.shape(),
-        targets.shape()
-    );
+fn check_same<'t, T: Float>(op: &str, pred: &Var<'t, T>, targets: &impl Target<'t, T>) {
+    let (p, t) = (pred.dims(), targets.target_shape());
+    assert!(p == t, "{op}: predictions {p:?} and targets {t:?} differ in shape");
 }
 
 #[cfg(test)]
@@ -110,6 +270,57 @@ mod tests {
             &[t(&[0.35, 2.0, -3.0])],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn target_gradients_and_reductions_match_their_definitions() {
+        // d/dtarget is minus d/dpred for every difference-based loss, and
+        // sum = n·mean, none = the per-element terms, whatever the target's kind.
+        let p = t(&[0.3, -1.2, 2.0, 0.7]);
+        let y = t(&[0.1, 0.4, -0.5, 1.5]);
+        for reduction in [Reduction::Mean, Reduction::Sum, Reduction::None] {
+            gradcheck(
+                |_, v| {
+                    let sum = |l| if reduction == Reduction::None { Var::sum(l) } else { l };
+                    sum(mse_reduced(v[0], v[1], reduction))
+                        + sum(l1_reduced(v[0], v[1], reduction))
+                        + sum(huber_reduced(v[0], v[1], 0.5, reduction))
+                        + sum(bce_with_logits_reduced(v[0], v[1], reduction))
+                },
+                &[p.clone(), y.clone()],
+            )
+            .unwrap();
+        }
+        let tape = Tape::new();
+        let (pv, yv) = (tape.leaf(p.clone()), tape.leaf(y.clone()));
+        let fused = mse(pv, &y).item();
+        let composed = mse(pv, yv);
+        assert!((fused - composed.item()).abs() < 1e-12);
+        assert!((mse_reduced(pv, &y, Reduction::Sum).item() - 4.0 * fused).abs() < 1e-12);
+        let each = mse_reduced(pv, &y, Reduction::None).value().to_vec();
+        let want: Vec<f64> = p.to_vec().iter().zip(y.to_vec()).map(|(a, b)| (a - b) * (a - b)).collect();
+        assert_eq!(each, want);
+        let g = composed.backward();
+        let (gp, gy) = (g.wrt(&pv).unwrap().to_vec(), g.wrt(&yv).unwrap().to_vec());
+        assert!(gp.iter().zip(&gy).all(|(a, b)| (a + b).abs() < 1e-15), "{gp:?} vs {gy:?}");
+        // BCE against a constant (fused) and a var (composed) agree.
+        let bce_fused = bce_with_logits(pv, &t(&[0.0, 1.0, 1.0, 0.0])).item();
+        let bce_var = bce_with_logits(pv, tape.constant(t(&[0.0, 1.0, 1.0, 0.0])).add_scalar(0.0)).item();
+        assert!((bce_fused - bce_var).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cross_entropy_reductions() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::from_vec(vec![0.2, -1.0, 3.0, 0.5, 0.5, -2.0], [2, 3]).unwrap());
+        let labels = [2, 0];
+        let mean = cross_entropy(x, &labels).item();
+        let each = cross_entropy_reduced(x, &labels, Reduction::None).value().to_vec();
+        assert_eq!(each.len(), 2);
+        assert!((each.iter().sum::<f64>() / 2.0 - mean).abs() < 1e-12);
+        assert!((cross_entropy_reduced(x, &labels, Reduction::Sum).item() - 2.0 * mean).abs() < 1e-12);
+        let x0 = Tensor::from_vec(vec![0.2, -1.0, 3.0, 0.5, 0.5, -2.0], [2, 3]).unwrap();
+        gradcheck(|_, v| cross_entropy_reduced(v[0], &labels, Reduction::None).square().sum(), &[x0]).unwrap();
     }
 
     #[test]

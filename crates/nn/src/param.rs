@@ -3,15 +3,20 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use strata_autograd::{Tape, Var};
+use strata_autograd::{Grads, HasGrad, Tape, Var};
 use strata_tensor::{Float, Tensor};
 
 static NEXT_PARAM_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A trainable tensor. The id stays with the parameter for its whole life, so
-/// gradients ([`Grads::by_tag`](strata_autograd::Grads::by_tag)) and optimizer
-/// state find it without holding a `Var`; a clone keeps the id (it is the
-/// same parameter, as after `copy.deepcopy` of a whole model).
+/// gradients (`grads.of(&layer.weight)`, [`Grads::of`]) and optimizer state
+/// find it without holding a `Var`.
+///
+/// A clone keeps the id: a cloned module's parameters are the *same*
+/// parameters as far as gradients and optimizer state go (one optimizer
+/// stepping both would treat them as one). For an independent copy with new
+/// ids, build the module anew and [`set`](Self::set) its values, or use
+/// [`Param::new`] on `value().clone()`.
 #[derive(Clone, Debug)]
 pub struct Param<T: Float = f32> {
     value: Tensor<T>,
@@ -91,6 +96,14 @@ impl<T: Float> ParamTape<T> for Tape<T> {
         } else {
             self.leaf_tagged(p.value.clone(), p.id)
         }
+    }
+}
+
+/// `grads.of(&param)`: the gradient of the leaf this parameter was put on the
+/// tape as (summed if it was put there more than once).
+impl<T: Float> HasGrad<T> for Param<T> {
+    fn grad_in<'g>(&self, grads: &'g Grads<T>) -> Option<&'g Tensor<T>> {
+        grads.by_tag(self.id)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use strata_tensor::Float;
 
-use crate::activation::{with_variant, Activation};
+use crate::activation::{with_variant, Activation, GeluApprox};
 use crate::op::Op;
 use crate::var::Var;
 
@@ -56,16 +56,16 @@ impl<'t, T: Float> Var<'t, T> {
         self.activation(Activation::Tanh)
     }
 
-    /// SiLU, `x·σ(x)`.
+    /// SiLU, `x·σ(x)` (swish with β = 1, PyTorch's `F.silu`).
     #[must_use]
     pub fn silu(self) -> Var<'t, T> {
-        self.activation(Activation::Silu)
+        self.activation(Activation::SILU)
     }
 
-    /// Swish (β = 1), the same function as [`silu`](Self::silu).
+    /// Swish with parameter β, `x·σ(βx)` (β = 1 is [`silu`](Self::silu)).
     #[must_use]
-    pub fn swish(self) -> Var<'t, T> {
-        self.activation(Activation::Silu)
+    pub fn swish(self, beta: f64) -> Var<'t, T> {
+        self.activation(Activation::Silu(beta))
     }
 
     /// Mish, `x·tanh(softplus(x))`.
@@ -74,22 +74,34 @@ impl<'t, T: Float> Var<'t, T> {
         self.activation(Activation::Mish)
     }
 
-    /// Exact GELU, `x·Φ(x)`.
+    /// Exact GELU, `x·Φ(x)` (PyTorch's `F.gelu` default).
     #[must_use]
     pub fn gelu(self) -> Var<'t, T> {
-        self.activation(Activation::Gelu)
+        self.activation(Activation::GELU)
     }
 
-    /// GELU's tanh approximation.
+    /// GELU with the given approximation of `Φ` (PyTorch's `approximate=`).
+    #[must_use]
+    pub fn gelu_with(self, approx: GeluApprox) -> Var<'t, T> {
+        self.activation(Activation::Gelu(approx))
+    }
+
+    /// GELU's tanh approximation (`gelu_with(GeluApprox::Tanh)`).
     #[must_use]
     pub fn gelu_tanh(self) -> Var<'t, T> {
-        self.activation(Activation::GeluTanh)
+        self.activation(Activation::GELU_TANH)
     }
 
     /// `ln(1 + eˣ)` (stable at large |x|).
     #[must_use]
     pub fn softplus(self) -> Var<'t, T> {
-        self.activation(Activation::Softplus)
+        self.activation(Activation::SOFTPLUS)
+    }
+
+    /// `ln(1 + e^(βx)) / β` (PyTorch's `F.softplus(x, beta)`; stable at large |x|).
+    #[must_use]
+    pub fn softplus_beta(self, beta: f64) -> Var<'t, T> {
+        self.activation(Activation::Softplus(beta))
     }
 
     /// `clamp(x, min, max)` (PyTorch's default is (−1, 1)).

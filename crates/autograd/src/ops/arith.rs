@@ -3,9 +3,11 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use strata_tensor::Float;
+use strata_tensor::{Float, TensorError};
 
+use crate::error::AutogradError;
 use crate::op::Op;
+use crate::unary::UnaryFn;
 use crate::var::Var;
 
 // The methods share the operator traits' names on purpose: `a.add(b)` and
@@ -20,7 +22,17 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn add(self, other: Var<'_, T>) -> Var<'t, T> {
-        self.binary(other, "add", Op::Add(self.index, other.index), |a, b| a.add(b))
+        self.try_add(other).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`add`](Self::add) that returns an error instead of panicking, for
+    /// shapes that come from data.
+    ///
+    /// # Errors
+    /// [`AutogradError::Tensor`] if the shapes cannot be broadcast,
+    /// [`AutogradError::DifferentTapes`] if the vars come from different tapes.
+    pub fn try_add(self, other: Var<'_, T>) -> Result<Var<'t, T>, AutogradError> {
+        self.try_binary(other, "add", Op::Add(self.index, other.index), |a, b| a.try_add(b))
     }
 
     /// `self − other`, broadcasting. `d/da = 1`, `d/db = −1`.
@@ -30,7 +42,17 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn sub(self, other: Var<'_, T>) -> Var<'t, T> {
-        self.binary(other, "sub", Op::Sub(self.index, other.index), |a, b| a.sub(b))
+        self.try_sub(other).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`sub`](Self::sub) that returns an error instead of panicking, for
+    /// shapes that come from data.
+    ///
+    /// # Errors
+    /// [`AutogradError::Tensor`] if the shapes cannot be broadcast,
+    /// [`AutogradError::DifferentTapes`] if the vars come from different tapes.
+    pub fn try_sub(self, other: Var<'_, T>) -> Result<Var<'t, T>, AutogradError> {
+        self.try_binary(other, "sub", Op::Sub(self.index, other.index), |a, b| a.try_sub(b))
     }
 
     /// `self ⊙ other`, broadcasting. `d/da = b`, `d/db = a`.
@@ -40,7 +62,17 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn mul(self, other: Var<'_, T>) -> Var<'t, T> {
-        self.binary(other, "mul", Op::Mul(self.index, other.index), |a, b| a.mul(b))
+        self.try_mul(other).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`mul`](Self::mul) that returns an error instead of panicking, for
+    /// shapes that come from data.
+    ///
+    /// # Errors
+    /// [`AutogradError::Tensor`] if the shapes cannot be broadcast,
+    /// [`AutogradError::DifferentTapes`] if the vars come from different tapes.
+    pub fn try_mul(self, other: Var<'_, T>) -> Result<Var<'t, T>, AutogradError> {
+        self.try_binary(other, "mul", Op::Mul(self.index, other.index), |a, b| a.try_mul(b))
     }
 
     /// `self / other`, broadcasting. `d/da = 1/b`, `d/db = −a/b²`.
@@ -50,7 +82,17 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn div(self, other: Var<'_, T>) -> Var<'t, T> {
-        self.binary(other, "div", Op::Div(self.index, other.index), |a, b| a.div(b))
+        self.try_div(other).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`div`](Self::div) that returns an error instead of panicking, for
+    /// shapes that come from data.
+    ///
+    /// # Errors
+    /// [`AutogradError::Tensor`] if the shapes cannot be broadcast,
+    /// [`AutogradError::DifferentTapes`] if the vars come from different tapes.
+    pub fn try_div(self, other: Var<'_, T>) -> Result<Var<'t, T>, AutogradError> {
+        self.try_binary(other, "div", Op::Div(self.index, other.index), |a, b| a.try_div(b))
     }
 
     /// Matrix product (2-D, or batched 3-D where a 2-D side is shared).
@@ -61,14 +103,25 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn matmul(self, other: Var<'_, T>) -> Var<'t, T> {
-        self.binary(other, "matmul", Op::Matmul(self.index, other.index), |a, b| {
-            assert!(
-                (2..=3).contains(&a.rank()) && (2..=3).contains(&b.rank()),
-                "matmul: {:?} x {:?}: operands of a recorded matmul must be 2-D or 3-D",
-                a.shape(),
-                b.shape()
-            );
-            a.matmul(b)
+        self.try_matmul(other).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`matmul`](Self::matmul) that returns an error instead of panicking.
+    ///
+    /// # Errors
+    /// [`AutogradError::Tensor`] naming both shapes if they do not fit,
+    /// [`AutogradError::DifferentTapes`] if the vars come from different tapes.
+    pub fn try_matmul(self, other: Var<'_, T>) -> Result<Var<'t, T>, AutogradError> {
+        self.try_binary(other, "matmul", Op::Matmul(self.index, other.index), |a, b| {
+            if !((2..=3).contains(&a.rank()) && (2..=3).contains(&b.rank())) {
+                return Err(TensorError::Mismatch {
+                    op: "matmul",
+                    lhs: a.shape().clone(),
+                    rhs: b.shape().clone(),
+                    reason: "operands of a recorded matmul must be 2-D or 3-D".into(),
+                });
+            }
+            a.try_matmul(b)
         })
     }
 
@@ -85,26 +138,35 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn linear(self, weight: Var<'_, T>, bias: Option<Var<'_, T>>) -> Var<'t, T> {
+        self.try_linear(weight, bias).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`linear`](Self::linear) that returns an error instead of panicking.
+    ///
+    /// # Errors
+    /// [`AutogradError::Tensor`] naming `linear` and the shapes if they do not
+    /// fit, [`AutogradError::DifferentTapes`] if the vars come from different tapes.
+    pub fn try_linear(self, weight: Var<'_, T>, bias: Option<Var<'_, T>>) -> Result<Var<'t, T>, AutogradError> {
         let dims = self.dims();
         if dims.len() > 2 {
             // Leading dimensions are a batch: flatten them around a 2-D product.
             let features = dims[dims.len() - 1];
             let rows = dims[..dims.len() - 1].iter().product();
-            let y = self.reshape(&[rows, features]).linear(weight, bias);
+            let y = self.try_reshape(&[rows, features])?.try_linear(weight, bias)?;
             let mut out = dims;
             *out.last_mut().expect("rank > 2") = y.dims()[1];
-            return y.reshape(&out);
+            return y.try_reshape(&out);
         }
-        self.same_tape(&weight, "linear");
-        if let Some(b) = &bias {
-            self.same_tape(b, "linear");
+        let foreign = |v: &Var<'_, T>| v.tape.id != self.tape.id;
+        if foreign(&weight) || bias.as_ref().is_some_and(foreign) {
+            return Err(AutogradError::DifferentTapes { op: "linear" });
         }
         let out = {
             let nodes = self.tape.nodes.borrow();
             let b = bias.map(|b| &nodes.values[b.index]);
-            nodes.values[self.index].linear(&nodes.values[weight.index], b)
+            nodes.values[self.index].try_linear(&nodes.values[weight.index], b)?
         };
-        self.tape.record(Op::Linear(self.index, weight.index, bias.map(|b| b.index)), out)
+        Ok(self.tape.record(Op::Linear(self.index, weight.index, bias.map(|b| b.index)), out))
     }
 
     /// `self + s`. `d = 1`.
@@ -159,6 +221,89 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     pub fn abs(self) -> Var<'t, T> {
         self.unary(Op::Abs(self.index), |a| a.abs())
+    }
+
+    /// Natural logarithm, the same op as [`log`](Self::log) (the name
+    /// `Tensor` uses). `d = 1/x`.
+    #[must_use]
+    pub fn ln(self) -> Var<'t, T> {
+        self.log()
+    }
+
+    /// `sin x`. `d = cos x`.
+    #[must_use]
+    pub fn sin(self) -> Var<'t, T> {
+        self.map_fn(UnaryFn::Sin)
+    }
+
+    /// `cos x`. `d = −sin x`.
+    #[must_use]
+    pub fn cos(self) -> Var<'t, T> {
+        self.map_fn(UnaryFn::Cos)
+    }
+
+    /// `tan x`. `d = 1 + tan² x`.
+    #[must_use]
+    pub fn tan(self) -> Var<'t, T> {
+        self.map_fn(UnaryFn::Tan)
+    }
+
+    /// `1/x`. `d = −1/x²`.
+    #[must_use]
+    pub fn recip(self) -> Var<'t, T> {
+        self.map_fn(UnaryFn::Recip)
+    }
+
+    /// `ln(1 + x)`, accurate near 0. `d = 1/(1 + x)`.
+    #[must_use]
+    pub fn log1p(self) -> Var<'t, T> {
+        self.map_fn(UnaryFn::Log1p)
+    }
+
+    /// `eˣ − 1`, accurate near 0. `d = eˣ`.
+    #[must_use]
+    pub fn expm1(self) -> Var<'t, T> {
+        self.map_fn(UnaryFn::Expm1)
+    }
+
+    /// `clamp(x, lo, hi)`. `d = 1` for `lo ≤ x ≤ hi`, else 0 (PyTorch's
+    /// `clamp`; [`hardtanh`](Self::hardtanh) differs only at the bounds).
+    ///
+    /// # Panics
+    /// If `lo > hi` or either is NaN.
+    #[must_use]
+    #[track_caller]
+    pub fn clamp(self, lo: f64, hi: f64) -> Var<'t, T> {
+        assert!(lo <= hi, "clamp: lower bound {lo} is above the upper bound {hi}");
+        self.map_fn(UnaryFn::Clamp(lo, hi))
+    }
+
+    /// Round toward −∞. Piecewise constant: `d = 0`.
+    #[must_use]
+    pub fn floor(self) -> Var<'t, T> {
+        self.map_fn(UnaryFn::Floor)
+    }
+
+    /// Round toward +∞. `d = 0`.
+    #[must_use]
+    pub fn ceil(self) -> Var<'t, T> {
+        self.map_fn(UnaryFn::Ceil)
+    }
+
+    /// Round half away from zero. `d = 0`.
+    #[must_use]
+    pub fn round(self) -> Var<'t, T> {
+        self.map_fn(UnaryFn::Round)
+    }
+
+    /// −1, 0 or 1. `d = 0`.
+    #[must_use]
+    pub fn signum(self) -> Var<'t, T> {
+        self.map_fn(UnaryFn::Signum)
+    }
+
+    fn map_fn(self, f: UnaryFn) -> Var<'t, T> {
+        self.unary(Op::Map(self.index, f), |a| a.map(move |x| f.f(x)))
     }
 }
 

@@ -5,25 +5,28 @@ use std::sync::Arc;
 
 use strata_tensor::{Float, Tensor};
 
+use crate::error::AutogradError;
 use crate::op::Op;
 use crate::var::Var;
 use strata_tensor::scalar::softplus;
 
-/// Softmax over the last axis of a tensor, stable (the row max is subtracted).
-pub(crate) fn softmax_last<T: Float>(x: &Tensor<T>) -> Tensor<T> {
-    let e = x.sub(&x.max_axis(-1, true)).exp();
-    e.div(&e.sum_axis(-1, true))
+/// Softmax along `axis` of a tensor, stable (the max along the axis is subtracted).
+pub(crate) fn softmax_along<T: Float>(x: &Tensor<T>, axis: usize) -> Tensor<T> {
+    let ax = axis as isize;
+    let e = x.sub(&x.max_axis(ax, true)).exp();
+    e.div(&e.sum_axis(ax, true))
 }
 
-/// Log-softmax over the last axis: `x − max − ln Σ e^(x − max)`.
-pub(crate) fn log_softmax_last<T: Float>(x: &Tensor<T>) -> Tensor<T> {
-    let shifted = x.sub(&x.max_axis(-1, true));
-    let lse = shifted.exp().sum_axis(-1, true).ln();
+/// Log-softmax along `axis`: `x − max − ln Σ e^(x − max)`.
+pub(crate) fn log_softmax_along<T: Float>(x: &Tensor<T>, axis: usize) -> Tensor<T> {
+    let ax = axis as isize;
+    let shifted = x.sub(&x.max_axis(ax, true));
+    let lse = shifted.exp().sum_axis(ax, true).ln();
     shifted.sub(&lse)
 }
 
 impl<'t, T: Float> Var<'t, T> {
-    /// Softmax over the last axis. `dx = y ⊙ (g − Σ g⊙y)`.
+    /// Softmax over the last axis (`softmax_axis(-1)`). `dx = y ⊙ (g − Σ g⊙y)`.
     ///
     /// # Panics
     /// If the var is 0-dimensional.
@@ -31,10 +34,23 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn softmax(self) -> Var<'t, T> {
         assert!(!self.dims().is_empty(), "softmax: needs at least one dimension");
-        self.unary(Op::Softmax(self.index), softmax_last)
+        self.softmax_axis(-1)
     }
 
-    /// Log-softmax over the last axis. `dx = g − softmax(x)·Σ g`.
+    /// Softmax along `axis` (negative counts from the end; PyTorch's
+    /// `softmax(x, dim)`): every slice along the axis sums to 1.
+    /// `dx = y ⊙ (g − Σ_axis g⊙y)`.
+    ///
+    /// # Panics
+    /// If the axis is out of range.
+    #[must_use]
+    #[track_caller]
+    pub fn softmax_axis(self, axis: isize) -> Var<'t, T> {
+        let ax = self.shape().axis(axis, "softmax");
+        self.unary(Op::Softmax(self.index, ax), |x| softmax_along(x, ax))
+    }
+
+    /// Log-softmax over the last axis (`log_softmax_axis(-1)`). `dx = g − softmax(x)·Σ g`.
     ///
     /// # Panics
     /// If the var is 0-dimensional.
@@ -42,7 +58,19 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn log_softmax(self) -> Var<'t, T> {
         assert!(!self.dims().is_empty(), "log_softmax: needs at least one dimension");
-        self.unary(Op::LogSoftmax(self.index), log_softmax_last)
+        self.log_softmax_axis(-1)
+    }
+
+    /// Log-softmax along `axis` (negative counts from the end).
+    /// `dx = g − softmax(x)·Σ_axis g`.
+    ///
+    /// # Panics
+    /// If the axis is out of range.
+    #[must_use]
+    #[track_caller]
+    pub fn log_softmax_axis(self, axis: isize) -> Var<'t, T> {
+        let ax = self.shape().axis(axis, "log_softmax");
+        self.unary(Op::LogSoftmax(self.index, ax), |x| log_softmax_along(x, ax))
     }
 
     /// Softmax cross-entropy of `[batch, classes]` logits against integer
@@ -55,18 +83,32 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn cross_entropy(self, labels: &[usize]) -> Var<'t, T> {
+        self.try_cross_entropy(labels).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`cross_entropy`](Self::cross_entropy) that returns an error for
+    /// labels (or logits) that do not fit, instead of panicking.
+    ///
+    /// # Errors
+    /// [`AutogradError::Labels`] naming what is wrong.
+    pub fn try_cross_entropy(self, labels: &[usize]) -> Result<Var<'t, T>, AutogradError> {
+        let bad = |reason: String| Err(AutogradError::Labels { op: "cross_entropy", reason });
         let dims = self.dims();
-        assert!(dims.len() == 2, "cross_entropy: logits must be [batch, classes], got {dims:?}");
-        let (n, c) = (dims[0], dims[1]);
-        assert!(labels.len() == n, "cross_entropy: {} labels for a batch of {n}", labels.len());
-        if let Some(&bad) = labels.iter().find(|&&l| l >= c) {
-            panic!("cross_entropy: label {bad} is out of range for {c} classes");
+        if dims.len() != 2 {
+            return bad(format!("logits must be [batch, classes], got {dims:?}"));
         }
-        let logp = log_softmax_last(&self.value());
+        let (n, c) = (dims[0], dims[1]);
+        if labels.len() != n {
+            return bad(format!("{} labels for a batch of {n}", labels.len()));
+        }
+        if let Some(&l) = labels.iter().find(|&&l| l >= c) {
+            return bad(format!("label {l} is out of range for {c} classes"));
+        }
+        let logp = log_softmax_along(&self.value(), 1);
         let picked: T = labels.iter().enumerate().map(|(i, &l)| logp.get(&[i, l])).fold(T::zero(), |a, b| a + b);
         let loss = Tensor::scalar(-picked / T::of(n.max(1) as f64));
         let labels: Arc<[usize]> = labels.into();
-        self.tape.record(Op::CrossEntropy(self.index, Box::new((logp.exp(), labels))), loss)
+        Ok(self.tape.record(Op::CrossEntropy(self.index, Box::new((logp.exp(), labels))), loss))
     }
 
     /// Binary cross-entropy on logits against targets in [0, 1] of the same

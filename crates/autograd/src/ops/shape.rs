@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use strata_tensor::{Float, Tensor};
 
+use crate::error::AutogradError;
 use crate::op::Op;
 use crate::var::Var;
 
@@ -49,7 +50,17 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn reshape(self, dims: &[usize]) -> Var<'t, T> {
-        self.unary(Op::Reshape(self.index), |a| a.reshape(dims))
+        self.try_reshape(dims).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`reshape`](Self::reshape) that returns an error instead of panicking,
+    /// for shapes that come from data.
+    ///
+    /// # Errors
+    /// [`AutogradError::Tensor`] if the element counts differ.
+    pub fn try_reshape(self, dims: &[usize]) -> Result<Var<'t, T>, AutogradError> {
+        let out = self.tape.nodes.borrow().values[self.index].try_reshape(dims)?;
+        Ok(self.tape.record(Op::Reshape(self.index), out))
     }
 
     /// Axes reordered. The gradient is permuted back.

@@ -23,7 +23,7 @@ impl<T: Float> CustomOp<T> for ScaledSin {
 fn custom_op_gradients_check() {
     let a = Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.1], [2, 2]).unwrap();
     let b = Tensor::from_vec(vec![0.3, 1.2, -0.7, 2.5], [2, 2]).unwrap();
-    gradcheck(|tape, v| tape.apply(&ScaledSin, &[v[0], v[1]]).tanh().sum(), &[a, b]).unwrap();
+    gradcheck(|tape, v| tape.apply(ScaledSin, &[v[0], v[1]]).tanh().sum(), &[a, b]).unwrap();
 }
 
 #[test]
@@ -31,7 +31,7 @@ fn custom_op_works_in_f32_next_to_builtins() {
     let tape = Tape::<f32>::new();
     let a = tape.leaf(Tensor::ones([3]));
     let b = tape.constant(Tensor::zeros([3]));
-    let y = tape.apply(&ScaledSin, &[a, b]).add(a).sum();
+    let y = tape.apply(ScaledSin, &[a, b]).add(a).sum();
     let g = y.backward();
     assert_eq!(g.wrt(&a).unwrap().to_vec(), vec![1.0; 3]); // sin 0 + 1
 }

@@ -64,6 +64,55 @@ proptest! {
         ok(gradcheck(|_, v| (v[0] - 1.5).abs(), &[x.map(|e| if (e - 1.5).abs() < 1e-3 { e + 2e-3 } else { e })]))?;
     }
 
+    // The unary maps that are not activations: d sin = cos, d cos = −sin,
+    // d tan = 1 + tan², d(1/x) = −1/x², d log1p = 1/(1 + x), d expm1 = eˣ,
+    // d clamp = [lo ≤ x ≤ hi]; floor/ceil/round/signum have gradient 0.
+    #[test]
+    fn unary_maps(x in strategy::any_tensor(2, 4, -1.2..1.2)) {
+        ok(gradcheck(|_, v| v[0].sin(), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| v[0].cos(), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| v[0].tan(), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| v[0].expm1(), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| (v[0] + 1.5).log1p(), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| (v[0] + 2.0).recip(), std::slice::from_ref(&x)))?;
+        let away = x.map(|e| if (e.abs() - 0.5).abs() < 1e-3 { e + 3e-3 } else { e });
+        ok(gradcheck(|_, v| v[0].clamp(-0.5, 0.5).square(), std::slice::from_ref(&away)))?;
+        // Piecewise constant maps pass no gradient (as PyTorch).
+        let tape = Tape::<f64>::new();
+        let v = tape.leaf(x.clone());
+        let g = (v.floor() + v.ceil() + v.round() + v.signum() + v).sum().backward();
+        prop_assert!(g.wrt(&v).unwrap().to_vec().iter().all(|&d| d == 1.0));
+    }
+
+    // Softmax along any axis: each slice along it sums to one, and the
+    // gradient checks along that axis.
+    #[test]
+    fn softmax_along_any_axis(x in strategy::tensor(vec![2, 3, 4], -3.0..3.0), axis in -3isize..3) {
+        ok(gradcheck(move |_, v| v[0].softmax_axis(axis).square(), std::slice::from_ref(&x)))?;
+        ok(gradcheck(move |_, v| v[0].log_softmax_axis(axis).square(), std::slice::from_ref(&x)))?;
+        let tape = Tape::<f64>::new();
+        let y = tape.constant(x.clone()).softmax_axis(axis).value();
+        let sums = y.sum_axis(axis, false).to_vec();
+        prop_assert!(sums.iter().all(|s| (s - 1.0).abs() < 1e-12), "{sums:?}");
+    }
+
+    // Swish and softplus with β ≠ 1, both GELU approximations.
+    #[test]
+    fn parameterised_activations(x in strategy::any_tensor(2, 5, -4.0..4.0), beta in 0.25f64..4.0) {
+        ok(gradcheck(move |_, v| v[0].swish(beta), std::slice::from_ref(&x)))?;
+        ok(gradcheck(move |_, v| v[0].softplus_beta(beta), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| v[0].gelu_with(strata_autograd::GeluApprox::Tanh), std::slice::from_ref(&x)))?;
+        // softplus_β(x) = softplus(βx)/β and swish_β(x) = x·σ(βx), from their definitions.
+        let tape = Tape::<f64>::new();
+        let v = tape.constant(x.clone());
+        let sp = v.softplus_beta(beta).value();
+        let want = x.map(|e| (1.0 + (beta * e).exp()).ln() / beta);
+        prop_assert!(sp.allclose(&want, 1e-10, 1e-12));
+        let sw = v.swish(beta).value();
+        let want = x.map(|e| e / (1.0 + (-beta * e).exp()));
+        prop_assert!(sw.allclose(&want, 1e-10, 1e-12));
+    }
+
     #[test]
     fn every_activation(x in strategy::away_from_kinks(strategy::any_tensor(2, 5, -4.0..4.0), vec![-1.0, 0.0, 1.0], 1e-3)) {
         for act in ALL_ACTIVATIONS {
@@ -137,7 +186,7 @@ fn two_hidden_layer_mlp_from_raw_ops() {
     let x = t(&[5, 4], 0.0);
     let inputs = [t(&[6, 4], 1.0), t(&[6], 2.0), t(&[3, 6], 3.0), t(&[3], 4.0), t(&[2, 3], 5.0), t(&[2], 6.0)];
     let labels = [0usize, 1, 1, 0, 1];
-    for act in [Activation::Tanh, Activation::Gelu, Activation::Silu, Activation::Sigmoid] {
+    for act in [Activation::Tanh, Activation::GELU, Activation::SILU, Activation::Sigmoid] {
         let x = x.clone();
         let r = gradcheck(
             move |tape, v| {

@@ -169,3 +169,37 @@ fn a_tag_on_several_leaves_gets_the_sum_of_their_gradients() {
     assert_eq!(g.wrt(&w1).unwrap().to_vec(), vec![6.0], "each leaf keeps its own share");
     assert!(g.by_tag(8).is_none());
 }
+
+#[test]
+fn try_forms_return_errors_naming_the_op_and_record_nothing() {
+    use strata_autograd::AutogradError;
+    let tape = Tape::<f32>::new();
+    let a = tape.leaf(Tensor::zeros([2, 3]));
+    let b = tape.leaf(Tensor::zeros([4, 3]));
+    let w = tape.leaf(Tensor::zeros([5, 4]));
+    let before = tape.len();
+    let e = a.try_add(b).unwrap_err();
+    assert!(e.to_string().contains("add: shapes [2, 3] and [4, 3]"), "{e}");
+    let e = a.try_matmul(b).unwrap_err();
+    assert!(e.to_string().contains("matmul: [2, 3] x [4, 3]"), "{e}");
+    let e = a.try_linear(w, None).unwrap_err();
+    assert!(e.to_string().starts_with("linear"), "{e}");
+    assert!(matches!(a.try_reshape(&[7]), Err(AutogradError::Tensor(_))));
+    let e = a.try_cross_entropy(&[0, 3]).unwrap_err();
+    assert_eq!(e.to_string(), "cross_entropy: label 3 is out of range for 3 classes");
+    let e = a.try_cross_entropy(&[0]).unwrap_err();
+    assert_eq!(e.to_string(), "cross_entropy: 1 labels for a batch of 2");
+    let other = Tape::<f32>::new();
+    let c = other.leaf(Tensor::zeros([2, 3]));
+    assert_eq!(a.try_mul(c).unwrap_err(), AutogradError::DifferentTapes { op: "mul" });
+    assert_eq!(tape.len(), before, "a failed op records nothing");
+    assert_eq!(a.try_sub(a).unwrap().dims(), [2, 3]);
+}
+
+#[test]
+fn grads_of_a_var_is_wrt() {
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::from_vec(vec![3.0], [1]).unwrap());
+    let g = (x * x).sum().backward();
+    assert_eq!(g.of(&x).unwrap().to_vec(), [6.0]);
+}

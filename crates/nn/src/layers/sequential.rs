@@ -19,7 +19,7 @@ use crate::param::Param;
 /// let net = Sequential::<f32>::new()
 ///     .push(Linear::new(4, 16, &mut rng))
 ///     .push(LayerNorm::new(16))
-///     .push(Activation::Gelu)
+///     .push(Activation::GELU)
 ///     .push(Linear::new(16, 2, &mut rng));
 /// let names: Vec<String> = net.named_params().into_iter().map(|(n, _)| n).collect();
 /// assert_eq!(names, ["0.weight", "0.bias", "1.weight", "1.bias", "3.weight", "3.bias"]);

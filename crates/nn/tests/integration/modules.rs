@@ -84,7 +84,7 @@ fn resnet(rng: &mut StdRng) -> ResNet {
         fc1: Linear::new(4, 6, rng),
         norm: LayerNorm::new(6),
         fc2: Linear::new(6, 4, rng),
-        act: Activation::Silu,
+        act: Activation::SILU,
     };
     ResNet {
         stem: Dense::new(3, 4, Activation::Tanh, rng),
@@ -134,7 +134,7 @@ fn gradcheck_module_catches_a_wrong_gradient() {
     let x = Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.3], [2, 2]).unwrap();
     let err = gradcheck_module(
         &mut model,
-        |tape, m| tape.apply(&BadCube, &[m.forward(tape, tape.constant(x.clone()))]).sum(),
+        |tape, m| tape.apply(BadCube, &[m.forward(tape, tape.constant(x.clone()))]).sum(),
         GradCheck::default(),
     )
     .unwrap_err();
@@ -147,7 +147,7 @@ fn sequential_with_layer_norm_and_dropout_in_eval_passes_gradcheck() {
     let mut net = Sequential::<f64>::new()
         .push(Linear::new(3, 4, &mut rng))
         .push(LayerNorm::new(4))
-        .push(Activation::Gelu)
+        .push(Activation::GELU)
         .push(strata_nn::Dropout::new(0.5, 1))
         .push(Linear::new(4, 2, &mut rng));
     net.set_training(false);
