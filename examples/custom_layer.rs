@@ -69,10 +69,10 @@ impl<T: Float> ResidualBlock<T> {
     pub fn new(width: usize, hidden: usize, rng: &mut impl Rng) -> Self {
         ResidualBlock {
             norm: LayerNorm::new(width),
-            fc1: Linear::with_init(width, hidden, Init::for_activation(Activation::Relu), rng),
+            fc1: Linear::with_init_typed(width, hidden, Init::for_activation(Activation::Relu), rng),
             alpha: Param::new(Tensor::ones([hidden])),
             // Start each block close to the identity, so a deep stack trains.
-            fc2: Linear::with_init(hidden, width, Init::Normal(0.0, 0.01), rng),
+            fc2: Linear::with_init_typed(hidden, width, Init::Normal(0.0, 0.01), rng),
         }
     }
 }
@@ -122,9 +122,9 @@ impl<T: Float> ResidualMlp<T> {
     /// `inputs → width`, `blocks` residual blocks (inner width `2·width`), `width → classes`.
     pub fn new(inputs: usize, width: usize, blocks: usize, classes: usize, rng: &mut impl Rng) -> Self {
         ResidualMlp {
-            stem: Dense::new(inputs, width, Activation::Relu, rng),
+            stem: Dense::new_typed(inputs, width, Activation::Relu, rng),
             blocks: (0..blocks).map(|_| ResidualBlock::new(width, 2 * width, rng)).collect(),
-            head: Linear::new(width, classes, rng),
+            head: Linear::new_typed(width, classes, rng),
         }
     }
 }

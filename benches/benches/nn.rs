@@ -18,7 +18,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("dense_relu_fwd_bwd");
     for &(batch, fan_in, fan_out) in &[(64usize, 64usize, 128usize), (128, 784, 256)] {
         let mut rng = StdRng::seed_from_u64(1);
-        let layer = Dense::<f32>::new(fan_in, fan_out, Activation::Relu, &mut rng);
+        let layer = Dense::new(fan_in, fan_out, Activation::Relu, &mut rng);
         let x = Tensor::<f32>::rand_normal([batch, fan_in], 0.0, 1.0, &mut rng);
         let id = format!("{batch}x{fan_in}->{fan_out}");
         g.bench_with_input(BenchmarkId::new("fused", &id), &x, |b, x| {

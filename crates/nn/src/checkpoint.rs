@@ -19,14 +19,14 @@
 //! let dir = std::env::temp_dir().join(format!("strata-doc-{}", std::process::id()));
 //! std::fs::create_dir_all(&dir).unwrap();
 //! let path = dir.join("model.safetensors");
-//! let model = Mlp::<f32>::new(&[4, 8, 2], Activation::Relu, &mut StdRng::seed_from_u64(1));
+//! let model = Mlp::new(&[4, 8, 2], Activation::Relu, &mut StdRng::seed_from_u64(1));
 //! checkpoint::save(&path, &model).unwrap();
 //!
-//! let mut other = Mlp::<f32>::new(&[4, 8, 2], Activation::Relu, &mut StdRng::seed_from_u64(2));
+//! let mut other = Mlp::new(&[4, 8, 2], Activation::Relu, &mut StdRng::seed_from_u64(2));
 //! checkpoint::load(&path, &mut other).unwrap();
 //! assert_eq!(other.layers[0].linear.weight.value().to_vec(), model.layers[0].linear.weight.value().to_vec());
 //!
-//! let mut wrong = Mlp::<f32>::new(&[4, 9, 2], Activation::Relu, &mut StdRng::seed_from_u64(2));
+//! let mut wrong = Mlp::new(&[4, 9, 2], Activation::Relu, &mut StdRng::seed_from_u64(2));
 //! let err = checkpoint::load(&path, &mut wrong).unwrap_err();
 //! assert!(err.to_string().contains("layers.0.weight"));
 //! # std::fs::remove_dir_all(&dir).unwrap();

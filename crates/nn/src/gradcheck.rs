@@ -39,7 +39,7 @@ pub struct ModuleGradCheckError {
 /// use strata_tensor::Tensor;
 ///
 /// let mut rng = StdRng::seed_from_u64(3);
-/// let mut model = Mlp::<f64>::new(&[3, 4, 2], Activation::Tanh, &mut rng);
+/// let mut model = Mlp::<f64>::new_typed(&[3, 4, 2], Activation::Tanh, &mut rng);
 /// let x = Tensor::rand_normal([5, 3], 0.0, 1.0, &mut rng);
 /// gradcheck_module(&mut model, |tape, m| m.forward(tape, tape.constant(x.clone())).cross_entropy(&[0, 1, 1, 0, 1]), GradCheck::default()).unwrap();
 /// ```

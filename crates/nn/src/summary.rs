@@ -29,7 +29,7 @@ pub struct SummaryRow {
 /// use strata_autograd::Activation;
 /// use strata_nn::{Mlp, Module};
 ///
-/// let model = Mlp::<f32>::new(&[64, 128, 10], Activation::Relu, &mut StdRng::seed_from_u64(0));
+/// let model = Mlp::new(&[64, 128, 10], Activation::Relu, &mut StdRng::seed_from_u64(0));
 /// let s = model.summary(&[1, 64]);
 /// assert_eq!(s.rows[0].output, vec![1, 128]);
 /// assert_eq!(s.total, 9610);

@@ -22,7 +22,7 @@ use crate::param::Param;
 /// use strata_autograd::Activation;
 /// use strata_nn::{Dense, Init};
 ///
-/// let layer = Dense::<f32>::new(64, 128, Activation::Relu, &mut StdRng::seed_from_u64(0));
+/// let layer = Dense::new(64, 128, Activation::Relu, &mut StdRng::seed_from_u64(0));
 /// assert_eq!(layer.linear.init, Some(Init::for_activation(Activation::Relu)));   // He for ReLU
 /// ```
 #[derive(Clone, Debug)]
@@ -33,11 +33,13 @@ pub struct Dense<T: Float = f32> {
     pub activation: Activation,
 }
 
-impl<T: Float> Dense<T> {
+/// `f32` constructors, so the common case needs no type annotation; the
+/// `_typed` forms build any float type (`Dense::<f64>::new_typed(..)`).
+impl Dense<f32> {
     /// `in_features → out_features` with the initialiser that fits `activation`
     /// ([`Init::for_activation`]) and zero bias.
     pub fn new(in_features: usize, out_features: usize, activation: Activation, rng: &mut impl Rng) -> Self {
-        Self::with_init(in_features, out_features, activation, Init::for_activation(activation), rng)
+        Self::new_typed(in_features, out_features, activation, rng)
     }
 
     /// [`new`](Self::new) with a chosen initialiser.
@@ -48,7 +50,25 @@ impl<T: Float> Dense<T> {
         init: Init,
         rng: &mut impl Rng,
     ) -> Self {
-        Dense { linear: Linear::with_init(in_features, out_features, init, rng), activation }
+        Self::with_init_typed(in_features, out_features, activation, init, rng)
+    }
+}
+
+impl<T: Float> Dense<T> {
+    /// [`Dense::new`] for any float type.
+    pub fn new_typed(in_features: usize, out_features: usize, activation: Activation, rng: &mut impl Rng) -> Self {
+        Self::with_init_typed(in_features, out_features, activation, Init::for_activation(activation), rng)
+    }
+
+    /// [`Dense::with_init`] for any float type.
+    pub fn with_init_typed(
+        in_features: usize,
+        out_features: usize,
+        activation: Activation,
+        init: Init,
+        rng: &mut impl Rng,
+    ) -> Self {
+        Dense { linear: Linear::with_init_typed(in_features, out_features, init, rng), activation }
     }
 }
 

@@ -21,7 +21,7 @@ use crate::param::{Param, ParamTape};
 /// use strata_nn::{Linear, Module};
 /// use strata_tensor::Tensor;
 ///
-/// let layer = Linear::<f32>::new(3, 2, &mut StdRng::seed_from_u64(0));
+/// let layer = Linear::new(3, 2, &mut StdRng::seed_from_u64(0));
 /// assert_eq!(layer.weight.value().dims(), &[2, 3]);
 /// let tape = Tape::new();
 /// let y = layer.forward(&tape, tape.constant(Tensor::ones([5, 3])));
@@ -38,15 +38,30 @@ pub struct Linear<T: Float = f32> {
     pub init: Option<Init>,
 }
 
-impl<T: Float> Linear<T> {
+/// `f32` constructors, so the common case needs no type annotation
+/// (`Linear::new(64, 128, &mut rng)`); the `_typed` forms build any float
+/// type (`Linear::<f64>::new_typed(..)`, for gradient checks).
+impl Linear<f32> {
     /// `in_features → out_features`, Xavier-uniform weight (the default for a
     /// layer with no activation) and zero bias.
     pub fn new(in_features: usize, out_features: usize, rng: &mut impl Rng) -> Self {
-        Self::with_init(in_features, out_features, Init::for_activation(Activation::Identity), rng)
+        Self::new_typed(in_features, out_features, rng)
     }
 
     /// [`new`](Self::new) with a chosen weight initialiser.
     pub fn with_init(in_features: usize, out_features: usize, init: Init, rng: &mut impl Rng) -> Self {
+        Self::with_init_typed(in_features, out_features, init, rng)
+    }
+}
+
+impl<T: Float> Linear<T> {
+    /// [`Linear::new`] for any float type.
+    pub fn new_typed(in_features: usize, out_features: usize, rng: &mut impl Rng) -> Self {
+        Self::with_init_typed(in_features, out_features, Init::for_activation(Activation::Identity), rng)
+    }
+
+    /// [`Linear::with_init`] for any float type.
+    pub fn with_init_typed(in_features: usize, out_features: usize, init: Init, rng: &mut impl Rng) -> Self {
         Linear {
             weight: Param::new(init.tensor([out_features, in_features], rng)),
             bias: Some(Param::new(Tensor::zeros([out_features]))),

@@ -21,7 +21,7 @@ use crate::param::Param;
 /// use strata_tensor::Tensor;
 ///
 /// let mut rng = StdRng::seed_from_u64(7);
-/// let model = Mlp::<f32>::new(&[64, 128, 10], Activation::Relu, &mut rng);
+/// let model = Mlp::new(&[64, 128, 10], Activation::Relu, &mut rng);
 /// assert_eq!(model.num_params(), 64 * 128 + 128 + 128 * 10 + 10);
 /// let tape = Tape::new();
 /// let logits = model.forward(&tape, tape.constant(Tensor::zeros([32, 64])));
@@ -33,14 +33,17 @@ pub struct Mlp<T: Float = f32> {
     pub layers: Vec<Dense<T>>,
 }
 
-impl<T: Float> Mlp<T> {
+/// `f32` constructors, so the common case needs no type annotation
+/// (`Mlp::new(&[64, 128, 10], Activation::Relu, &mut rng)`); the `_typed`
+/// forms build any float type (`Mlp::<f64>::new_typed(..)`, for gradient checks).
+impl Mlp<f32> {
     /// Hidden layers with `activation`, a linear output layer (logits).
     ///
     /// # Panics
     /// If `sizes` has fewer than two entries.
     #[track_caller]
     pub fn new(sizes: &[usize], activation: Activation, rng: &mut impl Rng) -> Self {
-        Self::with_output_activation(sizes, activation, Activation::Identity, rng)
+        Self::new_typed(sizes, activation, rng)
     }
 
     /// Hidden layers with `activation`, the output layer with `output`
@@ -55,12 +58,37 @@ impl<T: Float> Mlp<T> {
         output: Activation,
         rng: &mut impl Rng,
     ) -> Self {
+        Self::with_output_activation_typed(sizes, activation, output, rng)
+    }
+}
+
+impl<T: Float> Mlp<T> {
+    /// [`Mlp::new`] for any float type.
+    ///
+    /// # Panics
+    /// If `sizes` has fewer than two entries.
+    #[track_caller]
+    pub fn new_typed(sizes: &[usize], activation: Activation, rng: &mut impl Rng) -> Self {
+        Self::with_output_activation_typed(sizes, activation, Activation::Identity, rng)
+    }
+
+    /// [`Mlp::with_output_activation`] for any float type.
+    ///
+    /// # Panics
+    /// If `sizes` has fewer than two entries.
+    #[track_caller]
+    pub fn with_output_activation_typed(
+        sizes: &[usize],
+        activation: Activation,
+        output: Activation,
+        rng: &mut impl Rng,
+    ) -> Self {
         assert!(sizes.len() >= 2, "Mlp::new: need at least input and output sizes, got {sizes:?}");
         let last = sizes.len() - 2;
         let layers = sizes
             .windows(2)
             .enumerate()
-            .map(|(i, w)| Dense::new(w[0], w[1], if i == last { output } else { activation }, rng))
+            .map(|(i, w)| Dense::new_typed(w[0], w[1], if i == last { output } else { activation }, rng))
             .collect();
         Mlp { layers }
     }

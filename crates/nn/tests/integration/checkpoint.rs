@@ -21,22 +21,22 @@ fn params<T: strata_tensor::Float>(m: &Mlp<T>) -> Vec<(String, Vec<T>)> {
 #[test]
 fn round_trip_is_bit_exact_in_f32_and_f64() {
     let path = tmp("roundtrip");
-    let a = Mlp::<f32>::new(&[5, 7, 3], Activation::Tanh, &mut StdRng::seed_from_u64(1));
+    let a = Mlp::new(&[5, 7, 3], Activation::Tanh, &mut StdRng::seed_from_u64(1));
     checkpoint::save(&path, &a).unwrap();
-    let mut b = Mlp::<f32>::new(&[5, 7, 3], Activation::Tanh, &mut StdRng::seed_from_u64(2));
+    let mut b = Mlp::new(&[5, 7, 3], Activation::Tanh, &mut StdRng::seed_from_u64(2));
     checkpoint::load(&path, &mut b).unwrap();
     let bits = |m: &Mlp<f32>| {
         params(m).into_iter().map(|(n, v)| (n, v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())).collect::<Vec<_>>()
     };
     assert_eq!(bits(&a), bits(&b));
 
-    let a = Mlp::<f64>::new(&[5, 7, 3], Activation::Tanh, &mut StdRng::seed_from_u64(1));
+    let a = Mlp::<f64>::new_typed(&[5, 7, 3], Activation::Tanh, &mut StdRng::seed_from_u64(1));
     checkpoint::save(&path, &a).unwrap();
-    let mut b = Mlp::<f64>::new(&[5, 7, 3], Activation::Tanh, &mut StdRng::seed_from_u64(2));
+    let mut b = Mlp::<f64>::new_typed(&[5, 7, 3], Activation::Tanh, &mut StdRng::seed_from_u64(2));
     checkpoint::load(&path, &mut b).unwrap();
     assert_eq!(params(&a), params(&b));
     // An f64 file is not silently narrowed into an f32 model.
-    let mut c = Mlp::<f32>::new(&[5, 7, 3], Activation::Tanh, &mut StdRng::seed_from_u64(2));
+    let mut c = Mlp::new(&[5, 7, 3], Activation::Tanh, &mut StdRng::seed_from_u64(2));
     let e = checkpoint::load(&path, &mut c).unwrap_err();
     assert!(matches!(e, Error::DtypeMismatch { .. }), "{e}");
     assert!(e.to_string().contains("checkpoint dtype F64, model expects F32"), "{e}");
@@ -44,7 +44,7 @@ fn round_trip_is_bit_exact_in_f32_and_f64() {
 
 #[test]
 fn the_file_is_plain_safetensors_with_state_dict_names() {
-    let a = Mlp::<f32>::new(&[2, 3, 1], Activation::Relu, &mut StdRng::seed_from_u64(1));
+    let a = Mlp::new(&[2, 3, 1], Activation::Relu, &mut StdRng::seed_from_u64(1));
     let bytes = checkpoint::to_bytes(&a, None).unwrap();
     let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     let header = std::str::from_utf8(&bytes[8..8 + header_len]).unwrap();
@@ -57,16 +57,16 @@ fn the_file_is_plain_safetensors_with_state_dict_names() {
 #[test]
 fn another_architecture_fails_naming_the_parameter_and_leaves_the_model_unchanged() {
     let path = tmp("mismatch");
-    checkpoint::save(&path, &Mlp::<f32>::new(&[4, 8, 2], Activation::Relu, &mut StdRng::seed_from_u64(1))).unwrap();
-    let mut wider = Mlp::<f32>::new(&[4, 9, 2], Activation::Relu, &mut StdRng::seed_from_u64(2));
+    checkpoint::save(&path, &Mlp::new(&[4, 8, 2], Activation::Relu, &mut StdRng::seed_from_u64(1))).unwrap();
+    let mut wider = Mlp::new(&[4, 9, 2], Activation::Relu, &mut StdRng::seed_from_u64(2));
     let before = params(&wider);
     let e = checkpoint::load(&path, &mut wider).unwrap_err();
     assert_eq!(e.to_string(), "tensor `layers.0.weight`: checkpoint shape [8, 4], model expects [9, 4]");
     assert_eq!(params(&wider), before);
-    let mut deeper = Mlp::<f32>::new(&[4, 8, 8, 2], Activation::Relu, &mut StdRng::seed_from_u64(2));
+    let mut deeper = Mlp::new(&[4, 8, 8, 2], Activation::Relu, &mut StdRng::seed_from_u64(2));
     let e = checkpoint::load(&path, &mut deeper).unwrap_err();
     assert!(e.to_string().contains("layers.1.weight"), "{e}");
-    let mut shallower = Mlp::<f32>::new(&[4, 2], Activation::Relu, &mut StdRng::seed_from_u64(2));
+    let mut shallower = Mlp::new(&[4, 2], Activation::Relu, &mut StdRng::seed_from_u64(2));
     let e = checkpoint::load(&path, &mut shallower).unwrap_err();
     assert!(e.to_string().contains("layers.0.weight"), "{e}");
 }
@@ -74,7 +74,7 @@ fn another_architecture_fails_naming_the_parameter_and_leaves_the_model_unchange
 #[test]
 fn truncated_and_missing_files_are_errors() {
     let path = tmp("truncated");
-    let a = Mlp::<f32>::new(&[4, 8, 2], Activation::Relu, &mut StdRng::seed_from_u64(1));
+    let a = Mlp::new(&[4, 8, 2], Activation::Relu, &mut StdRng::seed_from_u64(1));
     let bytes = checkpoint::to_bytes(&a, None).unwrap();
     let mut b = a.clone();
     for cut in [0, 4, 8, 20, bytes.len() / 2, bytes.len() - 1] {
@@ -90,7 +90,7 @@ fn truncated_and_missing_files_are_errors() {
 #[test]
 fn save_replaces_atomically_and_leaves_no_temporary_file() {
     let path = tmp("atomic");
-    let a = Mlp::<f32>::new(&[3, 3], Activation::Relu, &mut StdRng::seed_from_u64(1));
+    let a = Mlp::new(&[3, 3], Activation::Relu, &mut StdRng::seed_from_u64(1));
     checkpoint::save(&path, &a).unwrap();
     checkpoint::save(&path, &a).unwrap();
     let files: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
@@ -113,11 +113,11 @@ fn optimizer_state_is_saved_and_resumed() {
             opt.step(m, &loss.backward());
         }
     };
-    let mut a = Mlp::<f32>::new(&[4, 6, 2], Activation::Relu, &mut rng);
+    let mut a = Mlp::new(&[4, 6, 2], Activation::Relu, &mut rng);
     let mut opt_a = Adam::new(1e-2);
     train(&mut a, &mut opt_a, 3);
     checkpoint::save_with_optimizer(&path, &a, &opt_a).unwrap();
-    let mut b = Mlp::<f32>::new(&[4, 6, 2], Activation::Relu, &mut rng);
+    let mut b = Mlp::new(&[4, 6, 2], Activation::Relu, &mut rng);
     let mut opt_b = Adam::new(1e-2);
     checkpoint::load_with_optimizer(&path, &mut b, &mut opt_b).unwrap();
     train(&mut a, &mut opt_a, 2);
@@ -141,7 +141,7 @@ proptest! {
         }
         let path = tmp("fuzz");
         std::fs::write(&path, &data).unwrap();
-        let mut m = Mlp::<f32>::new(&[2, 2], Activation::Relu, &mut StdRng::seed_from_u64(1));
+        let mut m = Mlp::new(&[2, 2], Activation::Relu, &mut StdRng::seed_from_u64(1));
         prop_assert!(checkpoint::load(&path, &mut m).is_err());
     }
 }

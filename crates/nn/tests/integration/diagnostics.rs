@@ -10,7 +10,7 @@ use strata_tensor::Tensor;
 #[test]
 fn a_relu_layer_with_a_large_negative_bias_is_reported_dead() {
     let mut rng = StdRng::seed_from_u64(1);
-    let mut model = Mlp::<f32>::new(&[8, 32, 32, 4], Activation::Relu, &mut rng);
+    let mut model = Mlp::new(&[8, 32, 32, 4], Activation::Relu, &mut rng);
     let b = model.layers[1].linear.bias.as_mut().unwrap();
     b.set(Tensor::full([32], -100.0));
     let tape = Tape::new();
@@ -30,7 +30,7 @@ fn a_relu_layer_with_a_large_negative_bias_is_reported_dead() {
 fn a_deep_sigmoid_stack_reports_vanishing_gradients() {
     let mut rng = StdRng::seed_from_u64(2);
     let sizes = [16, 32, 32, 32, 32, 32, 32, 32, 32, 4];
-    let model = Mlp::<f32>::new(&sizes, Activation::Sigmoid, &mut rng);
+    let model = Mlp::new(&sizes, Activation::Sigmoid, &mut rng);
     let tape = Tape::new();
     let mut trace = Trace::new();
     let x = tape.constant(Tensor::rand_normal([64, 16], 0.0, 1.0, &mut rng));
@@ -43,7 +43,7 @@ fn a_deep_sigmoid_stack_reports_vanishing_gradients() {
     assert!(report.warnings().iter().any(|w| matches!(w, Warning::DeepSaturatingStack { layers: 8 })), "{report}");
 
     // The same depth with ReLU and He init keeps the gradient alive.
-    let model = Mlp::<f32>::new(&sizes, Activation::Relu, &mut rng);
+    let model = Mlp::new(&sizes, Activation::Relu, &mut rng);
     let tape = Tape::new();
     let mut trace = Trace::new();
     let x = tape.constant(Tensor::rand_normal([64, 16], 0.0, 1.0, &mut rng));
@@ -75,7 +75,7 @@ fn saturated_tanh_units_and_relu_with_xavier_are_flagged() {
 #[test]
 fn update_ratio_is_the_relative_size_of_the_step() {
     let mut rng = StdRng::seed_from_u64(4);
-    let mut model = Mlp::<f64>::new(&[4, 8, 2], Activation::Relu, &mut rng);
+    let mut model = Mlp::<f64>::new_typed(&[4, 8, 2], Activation::Relu, &mut rng);
     let tape = Tape::new();
     let mut trace = Trace::new();
     let x = tape.constant(Tensor::rand_normal([16, 4], 0.0, 1.0, &mut rng));

@@ -3,6 +3,7 @@
 
 mod checkpoint;
 mod diagnostics;
+mod inference;
 mod mnist_files;
 mod modules;
 mod optimizers;

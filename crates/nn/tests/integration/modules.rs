@@ -14,7 +14,7 @@ const EVERY_ACTIVATION: [Activation; 13] = Activation::ALL;
 fn mlp_with_each_activation_passes_gradcheck() {
     for act in EVERY_ACTIVATION {
         let mut rng = StdRng::seed_from_u64(11);
-        let mut model = Mlp::<f64>::new(&[3, 5, 4, 3], act, &mut rng);
+        let mut model = Mlp::<f64>::new_typed(&[3, 5, 4, 3], act, &mut rng);
         let x = Tensor::rand_normal([6, 3], 0.0, 1.0, &mut rng);
         let labels = [0, 1, 2, 0, 1, 2];
         gradcheck_module(
@@ -81,15 +81,15 @@ impl Module<f64> for ResNet {
 
 fn resnet(rng: &mut StdRng) -> ResNet {
     let block = |rng: &mut StdRng| ResidualBlock {
-        fc1: Linear::new(4, 6, rng),
+        fc1: Linear::new_typed(4, 6, rng),
         norm: LayerNorm::new(6),
-        fc2: Linear::new(6, 4, rng),
+        fc2: Linear::new_typed(6, 4, rng),
         act: Activation::SILU,
     };
     ResNet {
-        stem: Dense::new(3, 4, Activation::Tanh, rng),
+        stem: Dense::new_typed(3, 4, Activation::Tanh, rng),
         blocks: vec![block(rng), block(rng)],
-        head: Linear::new(4, 2, rng),
+        head: Linear::new_typed(4, 2, rng),
     }
 }
 
@@ -130,7 +130,7 @@ fn gradcheck_module_catches_a_wrong_gradient() {
             vec![grad.mul(&inputs[0].mul_scalar(2.0))]
         }
     }
-    let mut model = Linear::<f64>::new(2, 2, &mut StdRng::seed_from_u64(1));
+    let mut model = Linear::<f64>::new_typed(2, 2, &mut StdRng::seed_from_u64(1));
     let x = Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.3], [2, 2]).unwrap();
     let err = gradcheck_module(
         &mut model,
@@ -145,11 +145,11 @@ fn gradcheck_module_catches_a_wrong_gradient() {
 fn sequential_with_layer_norm_and_dropout_in_eval_passes_gradcheck() {
     let mut rng = StdRng::seed_from_u64(2);
     let mut net = Sequential::<f64>::new()
-        .push(Linear::new(3, 4, &mut rng))
+        .push(Linear::new_typed(3, 4, &mut rng))
         .push(LayerNorm::new(4))
         .push(Activation::GELU)
         .push(strata_nn::Dropout::new(0.5, 1))
-        .push(Linear::new(4, 2, &mut rng));
+        .push(Linear::new_typed(4, 2, &mut rng));
     net.set_training(false);
     let x = Tensor::rand_normal([4, 3], 0.0, 1.0, &mut rng);
     gradcheck_module(
@@ -163,7 +163,7 @@ fn sequential_with_layer_norm_and_dropout_in_eval_passes_gradcheck() {
 #[test]
 fn summary_lists_layers_shapes_and_totals() {
     let mut rng = StdRng::seed_from_u64(0);
-    let mut model = Mlp::<f32>::new(&[64, 128, 64, 10], Activation::Relu, &mut rng);
+    let mut model = Mlp::new(&[64, 128, 64, 10], Activation::Relu, &mut rng);
     model.freeze("layers.0");
     let s = model.summary(&[32, 64]);
     let rows: Vec<(&str, Vec<usize>, usize)> =
@@ -180,11 +180,11 @@ fn summary_lists_layers_shapes_and_totals() {
 #[test]
 fn default_init_fits_the_activation() {
     let mut rng = StdRng::seed_from_u64(0);
-    let relu = Mlp::<f64>::new(&[400, 400, 10], Activation::Relu, &mut rng);
+    let relu = Mlp::<f64>::new_typed(&[400, 400, 10], Activation::Relu, &mut rng);
     let std = |t: &Tensor<f64>| (t.square().mean_all()).sqrt();
     // He: std = √(2/400) ≈ 0.0707.
     assert!((std(relu.layers[0].linear.weight.value()) / (2.0f64 / 400.0).sqrt() - 1.0).abs() < 0.02);
-    let tanh = Mlp::<f64>::new(&[400, 400, 10], Activation::Tanh, &mut rng);
+    let tanh = Mlp::<f64>::new_typed(&[400, 400, 10], Activation::Tanh, &mut rng);
     // Xavier with gain 5/3: std = 5/3·√(2/800).
     assert!((std(tanh.layers[0].linear.weight.value()) / (5.0 / 3.0 * (2.0f64 / 800.0).sqrt()) - 1.0).abs() < 0.02);
 }
@@ -210,7 +210,7 @@ impl Module<f64> for Twice {
 #[test]
 fn a_layer_applied_twice_gets_the_sum_of_both_gradients() {
     let mut rng = StdRng::seed_from_u64(8);
-    let mut model = Twice { layer: Linear::new(3, 3, &mut rng) };
+    let mut model = Twice { layer: Linear::new_typed(3, 3, &mut rng) };
     let x = Tensor::rand_normal([4, 3], 0.0, 1.0, &mut rng);
     gradcheck_module(&mut model, |t, m| m.forward(t, t.constant(x.clone())).square().sum(), GradCheck::default())
         .unwrap();

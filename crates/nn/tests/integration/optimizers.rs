@@ -159,7 +159,7 @@ fn clipping_scales_by_the_global_norm() {
 #[test]
 fn frozen_params_and_accumulated_gradients() {
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1);
-    let mut model = Linear::<f64>::new(3, 2, &mut rng);
+    let mut model = Linear::<f64>::new_typed(3, 2, &mut rng);
     assert_eq!(model.freeze("bias"), 1);
     let x = Tensor::<f64>::rand_normal([4, 3], 0.0, 1.0, &mut rng);
     let (w0, b0) = (model.weight.value().clone(), model.bias.as_ref().unwrap().value().clone());
