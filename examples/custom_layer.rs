@@ -21,7 +21,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use strata::nn::diagnostics::Trace;
-use strata::nn::{visit_child, visit_child_mut};
 use strata::prelude::*;
 
 /// `y = x + sin²(α·x)/α`, with `x` of shape `[batch, units]` and `α` of shape `[units]`.
@@ -53,6 +52,11 @@ impl<T: Float> CustomOp<T> for Snake {
 }
 
 /// `x + fc2(snake(fc1(norm(x))))`: a pre-norm residual block.
+///
+/// `#[derive(Module)]` writes its parameter visitors (`norm.weight`, …,
+/// `alpha`, `fc2.bias`, in field order) and `set_training`; the block itself
+/// is its fields and its `forward`.
+#[derive(Module)]
 pub struct ResidualBlock<T: Float> {
     /// Normalises the block's input.
     pub norm: LayerNorm<T>,
@@ -75,30 +79,16 @@ impl<T: Float> ResidualBlock<T> {
             fc2: Linear::with_init_typed(hidden, width, Init::Normal(0.0, 0.01), rng),
         }
     }
-}
 
-impl<T: Float> Module<T> for ResidualBlock<T> {
-    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
+    /// The block's forward pass.
+    pub fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
         let h = self.fc1.forward(tape, self.norm.forward(tape, x));
         let h = tape.apply(Snake, &[h, tape.param(&self.alpha)]);
         x + self.fc2.forward(tape, h)
     }
 
-    fn visit_params(&self, f: &mut dyn FnMut(&str, &Param<T>)) {
-        visit_child("norm", &self.norm, f);
-        visit_child("fc1", &self.fc1, f);
-        f("alpha", &self.alpha);
-        visit_child("fc2", &self.fc2, f);
-    }
-
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<T>)) {
-        visit_child_mut("norm", &mut self.norm, f);
-        visit_child_mut("fc1", &mut self.fc1, f);
-        f("alpha", &mut self.alpha);
-        visit_child_mut("fc2", &mut self.fc2, f);
-    }
-
-    fn describe(&self) -> String {
+    /// How summaries and diagnostics name it.
+    pub fn describe(&self) -> String {
         format!(
             "ResidualBlock({} → {} snake → {})",
             self.fc1.in_features(),
@@ -109,10 +99,11 @@ impl<T: Float> Module<T> for ResidualBlock<T> {
 }
 
 /// `head(blocks(stem(x)))`.
+#[derive(Module)]
 pub struct ResidualMlp<T: Float> {
     /// Input layer.
     pub stem: Dense<T>,
-    /// The residual blocks.
+    /// The residual blocks (`blocks.0.…`, `blocks.1.…`).
     pub blocks: Vec<ResidualBlock<T>>,
     /// Output logits.
     pub head: Linear<T>,
@@ -127,31 +118,16 @@ impl<T: Float> ResidualMlp<T> {
             head: Linear::new_typed(width, classes, rng),
         }
     }
-}
 
-impl<T: Float> Module<T> for ResidualMlp<T> {
-    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
+    /// The model's forward pass.
+    pub fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
         let h = self.blocks.iter().fold(self.stem.forward(tape, x), |h, b| b.forward(tape, h));
         self.head.forward(tape, h)
     }
 
-    fn visit_params(&self, f: &mut dyn FnMut(&str, &Param<T>)) {
-        visit_child("stem", &self.stem, f);
-        for (i, b) in self.blocks.iter().enumerate() {
-            visit_child(&format!("blocks.{i}"), b, f);
-        }
-        visit_child("head", &self.head, f);
-    }
-
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<T>)) {
-        visit_child_mut("stem", &mut self.stem, f);
-        for (i, b) in self.blocks.iter_mut().enumerate() {
-            visit_child_mut(&format!("blocks.{i}"), b, f);
-        }
-        visit_child_mut("head", &mut self.head, f);
-    }
-
-    fn forward_traced<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>, trace: &mut Trace<'t, T>) -> Var<'t, T> {
+    /// The forward pass, traced child by child so the diagnostics show one
+    /// row per block (without this, the model would be one opaque row).
+    pub fn forward_traced<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>, trace: &mut Trace<'t, T>) -> Var<'t, T> {
         let mut h = trace.scoped("stem", |t| self.stem.forward_traced(tape, x, t));
         for (i, b) in self.blocks.iter().enumerate() {
             h = trace.scoped(&format!("blocks.{i}"), |t| b.forward_traced(tape, h, t));

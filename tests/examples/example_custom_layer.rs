@@ -57,4 +57,11 @@ fn a_short_training_run_learns_the_digits() {
     assert!(acc > 0.9, "{acc}");
     assert!(summary.contains("ResidualBlock(64 → 128 snake → 64)"), "{summary}");
     assert!(report.layer("stem").unwrap().update_ratio.is_some());
+    // The blocks are traced as one layer each: their weight-gradient norm and
+    // update ratio are taken over all of their weights (they showed "-").
+    for block in ["blocks.0", "blocks.1"] {
+        let s = report.layer(block).unwrap();
+        assert!(s.weight_grad_norm.is_some_and(|n| n > 0.0), "{block}: {s:?}");
+        assert!(s.update_ratio.is_some_and(|r| r > 0.0), "{block}: {s:?}");
+    }
 }

@@ -57,4 +57,17 @@ pub use layers::sequential::Sequential;
 pub use module::{visit_child, visit_child_mut, Module};
 pub use param::{Param, ParamTape};
 pub use strata_autograd::Activation;
+/// `#[derive(Module)]`: a custom architecture's parameter visitors and
+/// `set_training`, written from its fields (see [`strata_derive`]). Code that
+/// depends on `strata-nn` rather than `strata` adds `#[module(crate = strata_nn)]`.
+pub use strata_derive::Module;
 pub use summary::{Summary, SummaryRow};
+
+/// What `#[derive(Module)]` expands to refers to, by one stable path.
+#[doc(hidden)]
+pub mod __derive {
+    pub use crate::diagnostics::{LayerTrace, Trace};
+    pub use crate::module::{visit_child, visit_child_mut, Module};
+    pub use crate::param::Param;
+    pub use strata_autograd::{Tape, Var};
+}

@@ -11,18 +11,42 @@ use crate::summary::Summary;
 
 /// A network or a part of one.
 ///
-/// A custom architecture is a plain struct of modules: its `forward` calls
-/// theirs, and its `visit_params` names each child's parameters under the
-/// child's field name, as PyTorch's state dicts do (`block.fc1.weight`).
+/// A custom architecture is a plain struct of modules. `#[derive(Module)]`
+/// writes the bookkeeping from its fields — `visit_params` and
+/// `visit_params_mut`, naming each child's parameters under the field's name
+/// as PyTorch's state dicts do (`fc1.weight`), and `set_training` — and the
+/// struct's inherent `forward` becomes the trait's:
 ///
 /// ```
 /// use rand::{rngs::StdRng, SeedableRng};
-/// use strata_autograd::{Activation, Tape, Var};
-/// use strata_nn::{Linear, Module, Param};
+/// use strata_autograd::{Tape, Var};
+/// use strata_nn::{Linear, Module};
 ///
 /// /// `x + W₂·relu(W₁·x)`: a residual block.
+/// #[derive(Module)]
+/// #[module(crate = strata_nn)]   // not needed through the `strata` crate
 /// struct Residual { fc1: Linear, fc2: Linear }
 ///
+/// impl Residual {
+///     fn forward<'t>(&self, tape: &'t Tape, x: Var<'t>) -> Var<'t> {
+///         let h = self.fc1.forward(tape, x).relu();
+///         x + self.fc2.forward(tape, h)
+///     }
+/// }
+///
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let block = Residual { fc1: Linear::new(4, 8, &mut rng), fc2: Linear::new(8, 4, &mut rng) };
+/// let names: Vec<String> = block.named_params().into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]);
+/// assert_eq!(block.num_params(), 4 * 8 + 8 + 8 * 4 + 4);
+/// ```
+///
+/// Written by hand, the same block is:
+///
+/// ```
+/// # use strata_autograd::{Tape, Var};
+/// # use strata_nn::{Linear, Module, Param};
+/// # struct Residual { fc1: Linear, fc2: Linear }
 /// impl Module for Residual {
 ///     fn forward<'t>(&self, tape: &'t Tape, x: Var<'t>) -> Var<'t> {
 ///         let h = self.fc1.forward(tape, x).relu();
@@ -37,13 +61,9 @@ use crate::summary::Summary;
 ///         strata_nn::visit_child_mut("fc2", &mut self.fc2, f);
 ///     }
 /// }
-///
-/// let mut rng = StdRng::seed_from_u64(0);
-/// let block = Residual { fc1: Linear::new(4, 8, &mut rng), fc2: Linear::new(8, 4, &mut rng) };
-/// let names: Vec<String> = block.named_params().into_iter().map(|(n, _)| n).collect();
-/// assert_eq!(names, ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]);
-/// assert_eq!(block.num_params(), 4 * 8 + 8 + 8 * 4 + 4);
 /// ```
+///
+/// Cloning a module keeps its parameters' ids (see [`Param`]).
 pub trait Module<T: Float = f32> {
     /// Records the forward pass of a batch `x` on `tape`.
     fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T>;
@@ -67,7 +87,7 @@ pub trait Module<T: Float = f32> {
     /// records the whole module as one opaque layer.
     fn forward_traced<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>, trace: &mut Trace<'t, T>) -> Var<'t, T> {
         let y = self.forward(tape, x);
-        trace.record(LayerTrace::new(self.describe(), y, self.num_params()));
+        trace.record(LayerTrace::of_module(self, y));
         y
     }
 

@@ -36,7 +36,8 @@ pub struct LayerStats {
     pub update_ratio: Option<f64>,
     /// Parameter elements.
     pub params: usize,
-    weight: Option<(u64, Vec<f64>)>,
+    /// Each weight's id and its values during the traced pass.
+    weights: Vec<(u64, Vec<f64>)>,
 }
 
 /// Something in a report that deserves a look.
@@ -159,13 +160,17 @@ impl LayerReport {
                 }
                 _ => None,
             };
+            // Over all of the layer's weights together: √Σ‖∇W_k‖².
             let weight_grad_norm = grads.and_then(|g| {
-                let w = l.weight.as_ref()?;
-                g.by_tag(w.id()).map(norm)
+                let sq: Vec<f64> = l.weights.iter().filter_map(|w| g.by_tag(w.id())).map(|d| norm(d).powi(2)).collect();
+                (!sq.is_empty()).then(|| sq.iter().sum::<f64>().sqrt())
             });
             let output_grad_norm = grads.and_then(|g| g.wrt(&l.output).map(norm));
-            let weight =
-                l.weight.as_ref().map(|w| (w.id(), w.value().contiguous_data().iter().map(|x| x.as_f64()).collect()));
+            let weights = l
+                .weights
+                .iter()
+                .map(|w| (w.id(), w.value().contiguous_data().iter().map(|x| x.as_f64()).collect()))
+                .collect();
             layers.push(LayerStats {
                 name: l.name.clone(),
                 kind: l.kind.clone(),
@@ -179,7 +184,7 @@ impl LayerReport {
                 output_grad_norm,
                 update_ratio: None,
                 params: l.params,
-                weight,
+                weights,
             });
         }
         let mut report = LayerReport { layers, warnings: Vec::new(), thresholds: Some(th) };
@@ -215,7 +220,7 @@ impl LayerReport {
         let saturating = trace
             .layers()
             .iter()
-            .filter(|l| matches!(l.activation, Some(Activation::Sigmoid | Activation::Tanh)) && l.weight.is_some())
+            .filter(|l| matches!(l.activation, Some(Activation::Sigmoid | Activation::Tanh)) && !l.weights.is_empty())
             .count();
         if saturating >= th.deep_saturating_layers {
             w.push(Warning::DeepSaturatingStack { layers: saturating });
@@ -242,13 +247,17 @@ impl LayerReport {
         });
         let limit = self.thresholds.unwrap_or_default().update_ratio_warning;
         for s in &mut self.layers {
-            let Some((id, before)) = &s.weight else { continue };
-            let Some(now) = current.get(id) else { continue };
-            let now = now.contiguous_data();
-            let (mut d2, mut w2) = (0.0f64, 0.0f64);
-            for (&b, a) in before.iter().zip(now.iter()) {
-                d2 += (a.as_f64() - b).powi(2);
-                w2 += b * b;
+            let (mut d2, mut w2, mut seen) = (0.0f64, 0.0f64, false);
+            for (id, before) in &s.weights {
+                let Some(now) = current.get(id) else { continue };
+                seen = true;
+                for (&b, a) in before.iter().zip(now.contiguous_data().iter()) {
+                    d2 += (a.as_f64() - b).powi(2);
+                    w2 += b * b;
+                }
+            }
+            if !seen {
+                continue;
             }
             let ratio = d2.sqrt() / w2.sqrt().max(1e-30);
             s.update_ratio = Some(ratio);

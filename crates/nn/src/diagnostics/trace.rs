@@ -6,6 +6,7 @@ use strata_tensor::Float;
 use crate::diagnostics::report::LayerReport;
 use crate::diagnostics::thresholds::Thresholds;
 use crate::init::Init;
+use crate::module::Module;
 use crate::param::Param;
 
 /// One layer of a traced forward pass.
@@ -23,9 +24,12 @@ pub struct LayerTrace<'t, T: Float> {
     pub pre_activation: Option<Var<'t, T>>,
     /// The layer's output (its gradient is retained on the tape when it needs one).
     pub output: Var<'t, T>,
-    /// The layer's weight as it was during this pass (shares storage until an
-    /// optimizer writes the parameter, so update ratios can be measured).
-    pub weight: Option<Param<T>>,
+    /// The layer's weights as they were during this pass (they share storage
+    /// until an optimizer writes the parameters, so update ratios can be
+    /// measured). One for a dense layer; every `*weight` parameter (or, with
+    /// none of that name, every parameter) of a module traced as one layer,
+    /// whose `‖∇W‖` and `‖ΔW‖/‖W‖` are then taken over all of them together.
+    pub weights: Vec<Param<T>>,
     /// Number of parameter elements.
     pub params: usize,
 }
@@ -41,9 +45,26 @@ impl<'t, T: Float> LayerTrace<'t, T> {
             init: None,
             pre_activation: None,
             output,
-            weight: None,
+            weights: Vec::new(),
             params,
         }
+    }
+
+    /// A module traced as one opaque layer (what [`Module::forward_traced`]
+    /// does by default): its description, output, parameter count and
+    /// weights, so the report gives its gradient norm and update ratio too.
+    #[must_use]
+    pub fn of_module<M: Module<T> + ?Sized>(module: &M, output: Var<'t, T>) -> Self {
+        let (mut weights, mut all) = (Vec::new(), Vec::new());
+        module.visit_params(&mut |name, p| {
+            if name.rsplit('.').next() == Some("weight") {
+                weights.push(p.clone());
+            }
+            all.push(p.clone());
+        });
+        let mut layer = LayerTrace::new(module.describe(), output, module.num_params());
+        layer.weights = if weights.is_empty() { all } else { weights };
+        layer
     }
 }
 

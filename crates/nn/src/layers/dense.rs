@@ -101,7 +101,7 @@ impl<T: Float> Module<T> for Dense<T> {
         layer.activation = Some(self.activation);
         layer.pre_activation = Some(z);
         layer.init = self.linear.init;
-        layer.weight = Some(self.linear.weight.clone());
+        layer.weights = vec![self.linear.weight.clone()];
         trace.record(layer);
         y
     }

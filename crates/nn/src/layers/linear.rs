@@ -142,7 +142,7 @@ impl<T: Float> Module<T> for Linear<T> {
         let y = self.forward(tape, x);
         let mut layer = LayerTrace::new(self.describe(), y, self.num_params());
         layer.init = self.init;
-        layer.weight = Some(self.weight.clone());
+        layer.weights = vec![self.weight.clone()];
         trace.record(layer);
         y
     }

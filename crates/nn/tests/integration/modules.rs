@@ -215,3 +215,141 @@ fn a_layer_applied_twice_gets_the_sum_of_both_gradients() {
     gradcheck_module(&mut model, |t, m| m.forward(t, t.constant(x.clone())).square().sum(), GradCheck::default())
         .unwrap();
 }
+
+mod derived {
+    //! `#[derive(Module)]`: names, visiting order, skip, Vec and Option
+    //! fields, set_training, and the inherent forward.
+    use rand::{rngs::StdRng, SeedableRng};
+    use strata_autograd::{Activation, GradCheck, Tape, Var};
+    use strata_nn::{gradcheck_module, Dropout, Linear, Module, Param, ParamTape};
+    use strata_tensor::{Float, Tensor};
+
+    #[derive(Module)]
+    #[module(crate = strata_nn)]
+    struct Block<T: Float = f32> {
+        fc1: Linear<T>,
+        fc2: Linear<T>,
+        gate: Param<T>,
+        #[module(skip)]
+        width: usize,
+    }
+
+    impl<T: Float> Block<T> {
+        fn new(width: usize, rng: &mut StdRng) -> Self {
+            Block {
+                fc1: Linear::new_typed(width, 2 * width, rng),
+                fc2: Linear::new_typed(2 * width, width, rng),
+                gate: Param::new(Tensor::full([width], T::of(0.5))),
+                width,
+            }
+        }
+
+        fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
+            assert_eq!(x.dims().last(), Some(&self.width));
+            let h = self.fc2.forward(tape, self.fc1.forward(tape, x).tanh());
+            x + h * tape.param(&self.gate)
+        }
+    }
+
+    #[derive(Module)]
+    #[module(crate = strata_nn)]
+    struct Net<T: Float = f32> {
+        blocks: Vec<Block<T>>,
+        drop: Dropout,
+        head: Option<Linear<T>>,
+        scales: Vec<Param<T>>,
+    }
+
+    impl<T: Float> Net<T> {
+        fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
+            let mut h = x;
+            for (b, s) in self.blocks.iter().zip(&self.scales) {
+                h = b.forward(tape, h) * tape.param(s);
+            }
+            let h = self.drop.forward(tape, h).activation(Activation::Tanh);
+            match &self.head {
+                Some(head) => head.forward(tape, h),
+                None => h,
+            }
+        }
+    }
+
+    fn net(rng: &mut StdRng, head: bool) -> Net<f64> {
+        Net {
+            blocks: vec![Block::new(3, rng), Block::new(3, rng)],
+            drop: Dropout::new(0.5, 1),
+            head: head.then(|| Linear::new_typed(3, 2, rng)),
+            scales: vec![Param::new(Tensor::ones([3])), Param::new(Tensor::full([3], 0.9))],
+        }
+    }
+
+    #[test]
+    fn names_follow_the_fields_in_order() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let names: Vec<String> = net(&mut rng, true).named_params().into_iter().map(|(n, _)| n).collect();
+        let want = [
+            "blocks.0.fc1.weight",
+            "blocks.0.fc1.bias",
+            "blocks.0.fc2.weight",
+            "blocks.0.fc2.bias",
+            "blocks.0.gate",
+            "blocks.1.fc1.weight",
+            "blocks.1.fc1.bias",
+            "blocks.1.fc2.weight",
+            "blocks.1.fc2.bias",
+            "blocks.1.gate",
+            "head.weight",
+            "head.bias",
+            "scales.0",
+            "scales.1",
+        ];
+        assert_eq!(names, want);
+        let without: Vec<String> = net(&mut rng, false).named_params().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(without.len(), want.len() - 2, "a None head has no parameters");
+        let mut m = net(&mut rng, true);
+        let mut mutable = Vec::new();
+        m.visit_params_mut(&mut |n, _| mutable.push(n.to_string()));
+        assert_eq!(mutable, want, "visit_params_mut visits as visit_params does");
+    }
+
+    #[test]
+    fn set_training_reaches_nested_fields_and_gradients_check() {
+        let mut rng = StdRng::seed_from_u64(4);
+        let mut m = net(&mut rng, true);
+        m.set_training(false); // dropout off: forward is deterministic, so gradcheck applies
+        let x = Tensor::rand_normal([4, 3], 0.0, 1.0, &mut rng);
+        gradcheck_module(
+            &mut m,
+            |tape, m: &Net<f64>| m.forward(tape, tape.constant(x.clone())).square().sum(),
+            GradCheck::default(),
+        )
+        .unwrap();
+        m.set_training(true);
+        let tape = Tape::new();
+        let a = m.forward(&tape, tape.constant(x.clone())).value();
+        let b = m.forward(&tape, tape.constant(x)).value();
+        assert_ne!(a.to_vec(), b.to_vec(), "training mode reached the Dropout field");
+    }
+
+    #[test]
+    fn a_derived_block_infers_f32() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let b: Block = Block::new(4, &mut rng);
+        assert_eq!(b.num_params(), 4 * 8 + 8 + 8 * 4 + 4 + 4);
+    }
+
+    #[derive(Module)]
+    #[module(crate = strata_nn)]
+    struct NoForward {
+        fc: Linear,
+    }
+
+    #[test]
+    #[should_panic(expected = "derive(Module): `NoForward` has no inherent forward")]
+    fn a_missing_forward_is_named_not_a_stack_overflow() {
+        let mut rng = StdRng::seed_from_u64(6);
+        let m = NoForward { fc: Linear::new(2, 2, &mut rng) };
+        let tape = Tape::new();
+        let _ = Module::forward(&m, &tape, tape.constant(Tensor::zeros([1, 2])));
+    }
+}
