@@ -178,6 +178,22 @@ impl Activation {
         }
     }
 
+    /// The name with the parameters that differ from the name's default
+    /// (`"relu"`, `"leaky_relu(0.2)"`, `"silu(0.5)"`, `"hardtanh(-2, 2)"`):
+    /// what checkpoints record, and what [`FromStr`](std::str::FromStr)
+    /// reads back to the same activation.
+    #[must_use]
+    pub fn spec(self) -> String {
+        let name = self.name();
+        match self {
+            Activation::LeakyRelu(s) if s != 0.01 => format!("{name}({s})"),
+            Activation::Elu(a) if a != 1.0 => format!("{name}({a})"),
+            Activation::Silu(b) | Activation::Softplus(b) if b != 1.0 => format!("{name}({b})"),
+            Activation::Hardtanh(lo, hi) if (lo, hi) != (-1.0, 1.0) => format!("{name}({lo}, {hi})"),
+            _ => name.to_string(),
+        }
+    }
+
     /// Where the derivative jumps (finite-difference checks must keep away).
     #[must_use]
     pub fn kinks(self) -> Vec<f64> {
@@ -327,9 +343,36 @@ impl std::fmt::Display for Activation {
 impl std::str::FromStr for Activation {
     type Err = String;
     /// Parses the names [`Activation::name`] gives (plus `swish` for SiLU),
-    /// with default parameters.
+    /// with default parameters, or a [`spec`](Activation::spec) with its
+    /// parameters in parentheses (`leaky_relu(0.2)`, `hardtanh(-2, 2)`).
     fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s.to_ascii_lowercase().as_str() {
+        if let Some((name, rest)) = s.split_once('(') {
+            let args = rest
+                .strip_suffix(')')
+                .ok_or_else(|| format!("activation `{s}`: missing `)`"))?
+                .split(',')
+                .map(|a| {
+                    a.trim().parse::<f64>().map_err(|_| format!("activation `{s}`: `{}` is not a number", a.trim()))
+                })
+                .collect::<Result<Vec<f64>, String>>()?;
+            let base: Activation = name.trim().parse()?;
+            let arity = |n: usize| {
+                if args.len() == n && args.iter().all(|a| a.is_finite()) {
+                    Ok(())
+                } else {
+                    Err(format!("activation `{s}`: `{}` takes {n} finite parameter(s)", base.name()))
+                }
+            };
+            return match base {
+                Activation::LeakyRelu(_) => arity(1).map(|()| Activation::LeakyRelu(args[0])),
+                Activation::Elu(_) => arity(1).map(|()| Activation::Elu(args[0])),
+                Activation::Silu(_) => arity(1).map(|()| Activation::Silu(args[0])),
+                Activation::Softplus(_) => arity(1).map(|()| Activation::Softplus(args[0])),
+                Activation::Hardtanh(..) => arity(2).map(|()| Activation::Hardtanh(args[0], args[1])),
+                other => Err(format!("activation `{s}`: `{}` takes no parameters", other.name())),
+            };
+        }
+        Ok(match s.trim().to_ascii_lowercase().as_str() {
             "identity" | "linear" | "none" => Activation::Identity,
             "relu" => Activation::Relu,
             "leaky_relu" | "leakyrelu" | "leaky-relu" => Activation::LEAKY_RELU,
@@ -397,6 +440,26 @@ mod tests {
         }
         assert_eq!(Activation::SOFTPLUS.f(1e4f32), 1e4);
         assert_eq!(Activation::Mish.f(-1e4f32), 0.0);
+    }
+
+    #[test]
+    fn specs_read_back_to_the_same_activation() {
+        let mut all = Activation::ALL.to_vec();
+        all.extend([
+            Activation::LeakyRelu(0.2),
+            Activation::Elu(0.5),
+            Activation::Silu(1.702),
+            Activation::Softplus(2.0),
+            Activation::Hardtanh(-2.5, 0.1),
+        ]);
+        for act in all {
+            assert_eq!(act.spec().parse::<Activation>(), Ok(act), "{}", act.spec());
+        }
+        assert_eq!(Activation::LeakyRelu(0.2).spec(), "leaky_relu(0.2)");
+        assert_eq!(Activation::LEAKY_RELU.spec(), "leaky_relu");
+        assert!("relu(2)".parse::<Activation>().unwrap_err().contains("takes no parameters"));
+        assert!("hardtanh(1)".parse::<Activation>().unwrap_err().contains("takes 2 finite parameter(s)"));
+        assert!("elu(x)".parse::<Activation>().unwrap_err().contains("`x` is not a number"));
     }
 
     #[test]

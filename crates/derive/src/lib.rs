@@ -198,7 +198,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         Fields::Unit => Vec::new(),
     };
 
-    let (mut visit, mut visit_mut, mut training) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut visit, mut visit_mut, mut training, mut arch) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (access, name, ty) in &fields {
         let (shape, kind) = classify(ty);
         let item = format_ident!("__item");
@@ -227,6 +227,23 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 }
             }
         };
+        let part = match kind {
+            Kind::Module => quote!(#d::Module::<#float>::architecture(#item)),
+            Kind::Param => quote!(::std::format!("{:?}", #item.value().dims())),
+        };
+        arch.push(match shape {
+            Shape::One => quote! {{ let #item = &self.#access; __parts.push(::std::format!("{}: {}", #name, #part)); }},
+            Shape::Option => quote! {
+                match &self.#access {
+                    Some(#item) => __parts.push(::std::format!("{}: {}", #name, #part)),
+                    None => __parts.push(::std::format!("{}: none", #name)),
+                }
+            },
+            Shape::Vec => quote! {{
+                let __each: ::std::vec::Vec<::std::string::String> = self.#access.iter().map(|#item| #part).collect();
+                __parts.push(::std::format!("{}: [{}]", #name, __each.join(", ")));
+            }},
+        });
         visit.push(wrap(&one, quote!(&)));
         visit_mut.push(wrap(&one_mut, quote!(&mut)));
         if matches!(kind, Kind::Module) {
@@ -269,6 +286,13 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 } else {
                     inherent(self)
                 }
+            }
+
+            // `Name(field: child's architecture, …)`, what checkpoints record.
+            fn architecture(&self) -> ::std::string::String {
+                let mut __parts: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+                #(#arch)*
+                ::std::format!("{}({})", #short_name, __parts.join(", "))
             }
 
             fn forward_traced<'__t>(

@@ -6,6 +6,13 @@
 //! read theirs. Optimizer state, when saved, sits under `optimizer.` with the
 //! algorithm named in the metadata; loading a model ignores it.
 //!
+//! The metadata records the model's [`Module::architecture`] under
+//! `strata.architecture` (layer kinds, sizes, activations); loading into a
+//! model of another architecture is an [`Error::ArchitectureMismatch`]
+//! naming both, and [`Mlp::from_checkpoint`](crate::Mlp::from_checkpoint)
+//! builds the model from the file alone. The bytes depend only on the model
+//! and the optimizer state: the same state saves to the same file.
+//!
 //! Saving writes a temporary file in the same directory, flushes it to disk
 //! and renames it over the target, so a crash leaves the old checkpoint or
 //! the new one, never half of one. Loading checks every name, shape and
@@ -32,11 +39,11 @@
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use safetensors::tensor::{Dtype, TensorView};
+use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
 use strata_tensor::{Float, Tensor};
 
@@ -45,6 +52,9 @@ use crate::module::Module;
 use crate::optim::Optimizer;
 
 const OPTIMIZER_PREFIX: &str = "optimizer.";
+
+/// The metadata key that records [`Module::architecture`].
+pub const ARCHITECTURE_KEY: &str = "strata.architecture";
 
 /// Named tensors, as optimizer state comes.
 type Named<T> = [(String, Tensor<T>)];
@@ -75,13 +85,20 @@ pub fn save_with_optimizer<T: Float, M: Module<T>>(
 /// [`Error::Io`] for an unreadable file; [`Error::Checkpoint`] for one that
 /// is not safetensors (truncated, corrupt); [`Error::MissingTensor`],
 /// [`Error::UnexpectedTensor`], [`Error::ShapeMismatch`] or
-/// [`Error::DtypeMismatch`] naming the first tensor that does not fit. The
-/// model is unchanged on error.
+/// [`Error::DtypeMismatch`] naming the first tensor that does not fit;
+/// [`Error::ArchitectureMismatch`] if every tensor fits but the file was
+/// saved from another architecture (another activation, say). The model is
+/// unchanged on error.
 pub fn load<T: Float, M: Module<T> + ?Sized>(path: impl AsRef<Path>, model: &mut M) -> Result<(), Error> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let tensors = read_tensors::<T>(&bytes, &path.display().to_string())?;
-    assign(model, &tensors)
+    let file = path.display().to_string();
+    let tensors = read_tensors::<T>(&bytes, &file)?;
+    // Names and shapes first: a mismatch there names the exact tensor.
+    check(model, &tensors)?;
+    check_architecture(&bytes, &file, model)?;
+    apply(model, &tensors);
+    Ok(())
 }
 
 /// [`load`] that also restores `opt`'s state.
@@ -112,6 +129,7 @@ pub fn load_with_optimizer<T: Float, M: Module<T>>(
         .collect();
     // Check both before changing either.
     check(model, &tensors)?;
+    check_architecture(&bytes, &file, model)?;
     opt.load_state_tensors(model, &state)?;
     apply(model, &tensors);
     Ok(())
@@ -130,15 +148,26 @@ pub fn to_bytes<T: Float, M: Module<T>>(model: &M, opt: Option<&dyn Optimizer<T>
 }
 
 /// The parameters, and an optimizer with its state, as safetensors bytes.
+///
+/// The header is written here rather than by `safetensors::serialize`, which
+/// takes the metadata as a `HashMap` and so writes its keys in a different
+/// order in each process: the same model and state must give the same bytes.
+/// Tensors are laid out in name order (what `serialize` does for one dtype)
+/// and the metadata keys sorted. `SafeTensors::deserialize` and PyTorch's
+/// `safetensors.torch.load_file` read the result.
 fn encode<T: Float, M: Module<T> + ?Sized>(
     model: &M,
     opt: Option<(&dyn Optimizer<T>, &Named<T>)>,
 ) -> Result<Vec<u8>, Error> {
-    let dtype = dtype_of::<T>();
-    let mut named: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-    let mut push = |name: String, t: &Tensor<T>| named.push((name, t.dims().to_vec(), le_bytes(t)));
-    model.visit_params(&mut |name, p| push(name.to_string(), p.value()));
-    let mut meta = HashMap::from([("format".to_string(), "pt".to_string())]);
+    let mut named: BTreeMap<String, (Vec<usize>, Vec<u8>)> = BTreeMap::new();
+    let mut push = |name: String, t: &Tensor<T>| named.insert(name, (t.dims().to_vec(), le_bytes(t)));
+    model.visit_params(&mut |name, p| {
+        push(name.to_string(), p.value());
+    });
+    let mut meta = BTreeMap::from([
+        ("format".to_string(), "pt".to_string()),
+        (ARCHITECTURE_KEY.to_string(), model.architecture()),
+    ]);
     if let Some((opt, state)) = opt {
         for (n, t) in state {
             push(format!("{OPTIMIZER_PREFIX}{n}"), t);
@@ -146,11 +175,78 @@ fn encode<T: Float, M: Module<T> + ?Sized>(
         meta.insert("optimizer".into(), opt.name().into());
         meta.insert("lr".into(), opt.lr().to_string());
     }
-    let views: Vec<(String, TensorView<'_>)> = named
-        .iter()
-        .map(|(n, dims, bytes)| (n.clone(), TensorView::new(dtype, dims.clone(), bytes).expect("sizes agree")))
-        .collect();
-    safetensors::serialize(views, Some(meta)).map_err(|e| corrupt("<bytes>", &e))
+    let dtype = if std::mem::size_of::<T>() == 4 { "F32" } else { "F64" };
+    let mut header = String::from("{\"__metadata__\":{");
+    for (i, (k, v)) in meta.iter().enumerate() {
+        let comma = if i == 0 { "" } else { "," };
+        header.push_str(&format!("{comma}{}:{}", json_string(k), json_string(v)));
+    }
+    header.push('}');
+    let mut offset = 0usize;
+    for (name, (dims, bytes)) in &named {
+        let shape: Vec<String> = dims.iter().map(ToString::to_string).collect();
+        let end = offset + bytes.len();
+        header.push_str(&format!(
+            ",{}:{{\"dtype\":\"{dtype}\",\"shape\":[{}],\"data_offsets\":[{offset},{end}]}}",
+            json_string(name),
+            shape.join(",")
+        ));
+        offset = end;
+    }
+    header.push('}');
+    // The data starts 8-byte aligned: the header is padded with spaces.
+    while header.len() % 8 != 0 {
+        header.push(' ');
+    }
+    let mut out = Vec::with_capacity(8 + header.len() + offset);
+    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for (_, bytes) in named.values() {
+        out.extend_from_slice(bytes);
+    }
+    Ok(out)
+}
+
+/// `s` as a JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The architecture a checkpoint was saved from ([`Module::architecture`]),
+/// or `None` for a file that does not record one (written by PyTorch, say).
+///
+/// # Errors
+/// [`Error::Io`] for an unreadable file, [`Error::Checkpoint`] for one that
+/// is not safetensors.
+pub fn architecture(path: impl AsRef<Path>) -> Result<Option<String>, Error> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(&path.display().to_string(), &e))?;
+    Ok(meta.metadata().as_ref().and_then(|m| m.get(ARCHITECTURE_KEY).cloned()))
+}
+
+/// Fails if the file records an architecture and it is not `model`'s.
+fn check_architecture<T: Float, M: Module<T> + ?Sized>(bytes: &[u8], file: &str, model: &M) -> Result<(), Error> {
+    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| corrupt(file, &e))?;
+    match meta.metadata().as_ref().and_then(|m| m.get(ARCHITECTURE_KEY)) {
+        Some(saved) if *saved != model.architecture() => Err(Error::ArchitectureMismatch {
+            file: file.to_string(),
+            saved: saved.clone(),
+            model: model.architecture(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Reads every tensor of a safetensors buffer as `T` (checking the dtype).
@@ -183,13 +279,6 @@ fn read_tensors<T: Float>(bytes: &[u8], file: &str) -> Result<BTreeMap<String, T
         out.insert(name, t);
     }
     Ok(out)
-}
-
-/// Checks every parameter against `tensors`, then copies them in.
-fn assign<T: Float, M: Module<T> + ?Sized>(model: &mut M, tensors: &BTreeMap<String, Tensor<T>>) -> Result<(), Error> {
-    check(model, tensors)?;
-    apply(model, tensors);
-    Ok(())
 }
 
 /// Checks that `tensors` holds every parameter of `model` with its shape and

@@ -56,6 +56,17 @@ pub enum Error {
         /// The file's dtype.
         found: String,
     },
+    /// The checkpoint was saved from another architecture than the model's
+    /// (its `strata.architecture` metadata differs).
+    #[error("checkpoint {file} holds a {saved}, not this model's {model}")]
+    ArchitectureMismatch {
+        /// The file.
+        file: String,
+        /// The architecture the file was saved from.
+        saved: String,
+        /// The model's.
+        model: String,
+    },
     /// A data file is malformed: wrong magic number, bad dimensions,
     /// truncated, unparsable, or its values are unusable.
     #[error("{file}: {reason}")]

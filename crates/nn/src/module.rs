@@ -81,6 +81,17 @@ pub trait Module<T: Float = f32> {
         base.rsplit("::").next().unwrap_or(base).to_string()
     }
 
+    /// The architecture, precisely enough that two modules with the same
+    /// string take the same parameters to the same function: layer kinds,
+    /// sizes and activations with their parameters, in forward order
+    /// (`Mlp(Dense(64 → 128, relu), Dense(128 → 10, identity))`).
+    /// Checkpoints record it (metadata `strata.architecture`) and loading
+    /// compares it. Defaults to [`describe`](Self::describe); containers
+    /// list their children's.
+    fn architecture(&self) -> String {
+        self.describe()
+    }
+
     /// [`forward`](Self::forward) that also records what each layer did into
     /// `trace`, for [summaries](Self::summary) and [diagnostics](crate::diagnostics).
     /// Containers override it to trace their children one by one; the default
@@ -170,6 +181,9 @@ impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
     }
     fn describe(&self) -> String {
         (**self).describe()
+    }
+    fn architecture(&self) -> String {
+        (**self).architecture()
     }
     fn forward_traced<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>, trace: &mut Trace<'t, T>) -> Var<'t, T> {
         (**self).forward_traced(tape, x, trace)

@@ -22,6 +22,10 @@ impl<T: Float> Module<T> for Activation {
         self.name().to_string()
     }
 
+    fn architecture(&self) -> String {
+        self.spec()
+    }
+
     fn forward_traced<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>, trace: &mut Trace<'t, T>) -> Var<'t, T> {
         let y = self.forward(tape, x);
         let mut layer = LayerTrace::new(Module::<T>::describe(self), y, 0);

@@ -94,6 +94,12 @@ impl<T: Float> Module<T> for Dense<T> {
         format!("Dense({} → {}, {})", self.linear.in_features(), self.linear.out_features(), self.activation.name())
     }
 
+    fn architecture(&self) -> String {
+        let (i, o) = (self.linear.in_features(), self.linear.out_features());
+        let bias = if self.linear.bias.is_some() { "" } else { ", no bias" };
+        format!("Dense({i} → {o}, {}{bias})", self.activation.spec())
+    }
+
     fn forward_traced<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>, trace: &mut Trace<'t, T>) -> Var<'t, T> {
         let z = self.linear.affine(tape, x);
         let y = if self.activation == Activation::Identity { z } else { z.activation(self.activation) };

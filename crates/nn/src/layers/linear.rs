@@ -138,6 +138,11 @@ impl<T: Float> Module<T> for Linear<T> {
         format!("Linear({} → {})", self.in_features(), self.out_features())
     }
 
+    fn architecture(&self) -> String {
+        let bias = if self.bias.is_some() { "" } else { ", no bias" };
+        format!("Linear({} → {}{bias})", self.in_features(), self.out_features())
+    }
+
     fn forward_traced<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>, trace: &mut Trace<'t, T>) -> Var<'t, T> {
         let y = self.forward(tape, x);
         let mut layer = LayerTrace::new(self.describe(), y, self.num_params());

@@ -1,8 +1,14 @@
 //! [`Mlp`]: a stack of hidden layers and an output layer.
 
+use std::path::Path;
+
 use rand::Rng;
 use strata_autograd::{Activation, Tape, Var};
-use strata_tensor::Float;
+use strata_tensor::{Float, Tensor};
+
+use crate::checkpoint;
+use crate::error::Error;
+use crate::layers::linear::Linear;
 
 use crate::diagnostics::Trace;
 use crate::layers::dense::Dense;
@@ -44,6 +50,15 @@ impl Mlp<f32> {
     #[track_caller]
     pub fn new(sizes: &[usize], activation: Activation, rng: &mut impl Rng) -> Self {
         Self::new_typed(sizes, activation, rng)
+    }
+
+    /// The `f32` MLP a checkpoint was saved from: see
+    /// [`from_checkpoint_typed`](Mlp::from_checkpoint_typed).
+    ///
+    /// # Errors
+    /// As [`from_checkpoint_typed`](Mlp::from_checkpoint_typed).
+    pub fn from_checkpoint(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::from_checkpoint_typed(path)
     }
 
     /// Hidden layers with `activation`, the output layer with `output`
@@ -93,6 +108,52 @@ impl<T: Float> Mlp<T> {
         Mlp { layers }
     }
 
+    /// The MLP a checkpoint was saved from, built from the file alone: its
+    /// recorded architecture gives the layers, sizes and activations, then
+    /// the weights are loaded (and checked) as [`checkpoint::load`] does.
+    ///
+    /// ```
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// use strata_autograd::Activation;
+    /// use strata_nn::{checkpoint, Mlp, Module};
+    ///
+    /// let path = std::env::temp_dir().join(format!("strata-from-ckpt-{}.safetensors", std::process::id()));
+    /// let model = Mlp::new(&[4, 8, 2], Activation::LeakyRelu(0.2), &mut StdRng::seed_from_u64(1));
+    /// checkpoint::save(&path, &model)?;
+    /// let back = Mlp::from_checkpoint(&path)?;
+    /// assert_eq!(back.architecture(), "Mlp(Dense(4 → 8, leaky_relu(0.2)), Dense(8 → 2, identity))");
+    /// assert_eq!(back.layers[0].linear.weight.value().to_vec(), model.layers[0].linear.weight.value().to_vec());
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), strata_nn::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`checkpoint::load`], and [`Error::Checkpoint`] if the file records
+    /// no architecture (a PyTorch file) or one that is not an `Mlp`.
+    pub fn from_checkpoint_typed(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let file = path.display().to_string();
+        let arch = checkpoint::architecture(path)?.ok_or_else(|| Error::Checkpoint {
+            file: file.clone(),
+            reason: format!(
+                "records no architecture (no `{}` metadata); build the model and use checkpoint::load",
+                checkpoint::ARCHITECTURE_KEY
+            ),
+        })?;
+        let layers = parse_mlp(&arch)
+            .ok_or_else(|| Error::Checkpoint { file: file.clone(), reason: format!("holds a {arch}, not an Mlp") })?;
+        let layers = layers
+            .into_iter()
+            .map(|(i, o, activation, bias)| Dense {
+                linear: Linear::from_tensors(Tensor::zeros([o, i]), bias.then(|| Tensor::zeros([o]))),
+                activation,
+            })
+            .collect();
+        let mut model = Mlp { layers };
+        checkpoint::load(path, &mut model)?;
+        Ok(model)
+    }
+
     /// An MLP of given layers.
     #[must_use]
     pub fn from_layers(layers: Vec<Dense<T>>) -> Self {
@@ -106,6 +167,44 @@ impl<T: Float> Mlp<T> {
         s.extend(self.layers.last().map(|l| l.linear.out_features()));
         s
     }
+}
+
+/// `Mlp(Dense(64 → 128, relu), Dense(128 → 10, identity))` as
+/// `(in, out, activation, has bias)` per layer.
+fn parse_mlp(arch: &str) -> Option<Vec<(usize, usize, Activation, bool)>> {
+    let inner = arch.strip_prefix("Mlp(")?.strip_suffix(')')?;
+    split_top(inner)
+        .into_iter()
+        .map(|layer| {
+            let parts = split_top(layer.strip_prefix("Dense(")?.strip_suffix(')')?);
+            let (sizes, act, rest) = (parts.first()?, parts.get(1)?, &parts[2.min(parts.len())..]);
+            let (i, o) = sizes.split_once('→')?;
+            let bias = match rest {
+                [] => true,
+                ["no bias"] => false,
+                _ => return None,
+            };
+            Some((i.trim().parse().ok()?, o.trim().parse().ok()?, act.parse().ok()?, bias))
+        })
+        .collect()
+}
+
+/// `s` split at the commas outside parentheses, each part trimmed.
+fn split_top(s: &str) -> Vec<&str> {
+    let (mut parts, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    for (at, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(s[start..at].trim());
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(s[start..].trim());
+    parts
 }
 
 impl<T: Float> Module<T> for Mlp<T> {
@@ -128,6 +227,11 @@ impl<T: Float> Module<T> for Mlp<T> {
     fn describe(&self) -> String {
         let sizes: Vec<String> = self.sizes().iter().map(ToString::to_string).collect();
         format!("Mlp({})", sizes.join(" → "))
+    }
+
+    fn architecture(&self) -> String {
+        let layers: Vec<String> = self.layers.iter().map(Module::architecture).collect();
+        format!("Mlp({})", layers.join(", "))
     }
 
     fn forward_traced<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>, trace: &mut Trace<'t, T>) -> Var<'t, T> {

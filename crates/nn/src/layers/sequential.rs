@@ -83,6 +83,11 @@ impl<T: Float> Module<T> for Sequential<T> {
         format!("Sequential({} layers)", self.layers.len())
     }
 
+    fn architecture(&self) -> String {
+        let layers: Vec<String> = self.layers.iter().map(|l| l.architecture()).collect();
+        format!("Sequential({})", layers.join(", "))
+    }
+
     fn forward_traced<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>, trace: &mut Trace<'t, T>) -> Var<'t, T> {
         let mut h = x;
         for (i, layer) in self.layers.iter().enumerate() {

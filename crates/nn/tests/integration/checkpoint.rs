@@ -72,6 +72,83 @@ fn another_architecture_fails_naming_the_parameter_and_leaves_the_model_unchange
 }
 
 #[test]
+fn a_checkpoint_records_its_architecture_and_rejects_another() {
+    let path = tmp("arch");
+    let gelu = Mlp::new(&[4, 8, 2], Activation::GELU, &mut StdRng::seed_from_u64(1));
+    checkpoint::save(&path, &gelu).unwrap();
+    assert_eq!(
+        checkpoint::architecture(&path).unwrap().as_deref(),
+        Some("Mlp(Dense(4 → 8, gelu), Dense(8 → 2, identity))")
+    );
+    // Same shapes, another activation: the weights would load, and mean nothing.
+    let mut relu = Mlp::new(&[4, 8, 2], Activation::Relu, &mut StdRng::seed_from_u64(2));
+    let before = params(&relu);
+    let e = checkpoint::load(&path, &mut relu).unwrap_err();
+    assert!(matches!(e, Error::ArchitectureMismatch { .. }), "{e}");
+    assert!(
+        e.to_string().ends_with(
+            "holds a Mlp(Dense(4 → 8, gelu), Dense(8 → 2, identity)), \
+             not this model's Mlp(Dense(4 → 8, relu), Dense(8 → 2, identity))"
+        ),
+        "{e}"
+    );
+    assert_eq!(params(&relu), before, "nothing applied");
+    // The model can be built from the file alone.
+    let back = Mlp::from_checkpoint(&path).unwrap();
+    assert_eq!(back.architecture(), gelu.architecture());
+    assert_eq!(params(&back), params(&gelu));
+}
+
+#[test]
+fn from_checkpoint_explains_files_it_cannot_build_from() {
+    let path = tmp("foreign");
+    // A file as PyTorch writes it: tensors and `format` only, no architecture.
+    let w = vec![0u8; 4 * 6];
+    let b = vec![0u8; 4 * 3];
+    let views = vec![
+        ("layers.0.weight", safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![3, 2], &w).unwrap()),
+        ("layers.0.bias", safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![3], &b).unwrap()),
+    ];
+    safetensors::serialize_to_file(views, None, &path).unwrap();
+    assert_eq!(checkpoint::architecture(&path).unwrap(), None);
+    let e = Mlp::from_checkpoint(&path).unwrap_err().to_string();
+    assert!(e.contains("records no architecture"), "{e}");
+    // ... but it still loads into a model built by hand (shapes are checked).
+    let mut m = Mlp::new(&[2, 3], Activation::Relu, &mut StdRng::seed_from_u64(1));
+    checkpoint::load(&path, &mut m).unwrap();
+    assert!(m.layers[0].linear.weight.value().to_vec().iter().all(|&x| x == 0.0));
+    // A file of another kind of model.
+    let seq = strata_nn::Sequential::new().push(strata_nn::Linear::new(2, 3, &mut StdRng::seed_from_u64(1)));
+    checkpoint::save(&path, &seq).unwrap();
+    let e = Mlp::from_checkpoint(&path).unwrap_err().to_string();
+    assert!(e.contains("holds a Sequential(Linear(2 → 3)), not an Mlp"), "{e}");
+}
+
+#[test]
+fn the_same_state_saves_to_the_same_bytes() {
+    // Model and optimizer state with several metadata keys: the header is
+    // written in a fixed order (it used to follow a HashMap's).
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut model = Mlp::new(&[3, 5, 2], Activation::Tanh, &mut rng);
+    let mut opt = Adam::new(1e-2);
+    let x = Tensor::rand_normal([6, 3], 0.0, 1.0, &mut rng);
+    for _ in 0..3 {
+        let tape = Tape::new();
+        let loss = model.forward(&tape, tape.constant(x.clone())).cross_entropy(&[0, 1, 0, 1, 1, 0]);
+        let grads = loss.backward();
+        drop(tape);
+        opt.step(&mut model, &grads);
+    }
+    let first = checkpoint::to_bytes(&model, Some(&opt)).unwrap();
+    for _ in 0..8 {
+        assert_eq!(checkpoint::to_bytes(&model, Some(&opt)).unwrap(), first);
+    }
+    // And safetensors reads it back as written.
+    let st = safetensors::SafeTensors::deserialize(&first).unwrap();
+    assert_eq!(st.len(), 4 + 4 * 3, "4 params, each with step, exp_avg and exp_avg_sq");
+}
+
+#[test]
 fn truncated_and_missing_files_are_errors() {
     let path = tmp("truncated");
     let a = Mlp::new(&[4, 8, 2], Activation::Relu, &mut StdRng::seed_from_u64(1));

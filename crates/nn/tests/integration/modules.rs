@@ -306,6 +306,12 @@ mod derived {
         assert_eq!(names, want);
         let without: Vec<String> = net(&mut rng, false).named_params().into_iter().map(|(n, _)| n).collect();
         assert_eq!(without.len(), want.len() - 2, "a None head has no parameters");
+        assert_eq!(
+            net(&mut rng, false).architecture(),
+            "Net(blocks: [Block(fc1: Linear(3 → 6), fc2: Linear(6 → 3), gate: [3]), \
+             Block(fc1: Linear(3 → 6), fc2: Linear(6 → 3), gate: [3])], drop: Dropout(p=0.5), head: none, \
+             scales: [[3], [3]])"
+        );
         let mut m = net(&mut rng, true);
         let mut mutable = Vec::new();
         m.visit_params_mut(&mut |n, _| mutable.push(n.to_string()));
