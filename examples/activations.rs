@@ -23,7 +23,7 @@ use strata::prelude::*;
 
 /// Train the same deep MLP with each activation and compare.
 #[derive(Parser, Debug, Clone)]
-#[command(version, about)]
+#[command(version)]
 pub struct Args {
     /// Hidden layers.
     #[arg(long, default_value_t = 6)]
@@ -35,13 +35,13 @@ pub struct Args {
     #[arg(long, default_value = "sigmoid,tanh,relu,leaky_relu,elu,swish,mish,gelu", value_delimiter = ',', value_parser = common::activation)]
     pub only: Vec<Activation>,
     /// Epochs per activation.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = common::positive)]
     pub epochs: usize,
     /// SGD learning rate (momentum 0.9): plain SGD shows the gradients' scale.
-    #[arg(long, default_value_t = 0.02)]
+    #[arg(long, default_value_t = 0.02, allow_negative_numbers = true, value_parser = common::learning_rate)]
     pub lr: f64,
     /// Samples per step.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = common::positive)]
     pub batch_size: usize,
     /// Seed (the split and every network's initial weights).
     #[arg(long, default_value_t = 7)]
@@ -105,6 +105,9 @@ pub fn run(args: &Args, mut log: impl FnMut(&str)) -> Result<(Vec<Row>, PathBuf)
                     let loss = model.forward(&tape, x).cross_entropy(&y);
                     (loss, loss.backward())
                 };
+                if !loss.item().is_finite() {
+                    return Err(common::diverged(loss.item().into(), epoch + 1, act.name()));
+                }
                 sum += f64::from(loss.item()) * y.len() as f64;
                 n += y.len();
                 opt.step(&mut model, &grads);
@@ -176,16 +179,20 @@ fn plot(rows: &[Row], path: &Path, args: &Args) -> Result<(), Box<dyn std::error
 fn main() -> ExitCode {
     let args = Args::parse();
     let start = std::time::Instant::now();
-    match run(&args, |line| println!("{line}")) {
+    match run(&args, |line| common::outln!("{line}")) {
         Ok((rows, path)) => {
-            println!(
+            common::outln!(
                 "\n{} hidden layers of {} on the digits, SGD (momentum 0.9) lr {}, {} epochs, seed {}",
-                args.depth, args.width, args.lr, args.epochs, args.seed
+                args.depth,
+                args.width,
+                args.lr,
+                args.epochs,
+                args.seed
             );
-            println!("activation   test acc  epochs→90%  ‖∇W₁‖/‖∇W_last‖ at init  dead units  saturated");
+            common::outln!("activation   test acc  epochs→90%  ‖∇W₁‖/‖∇W_last‖ at init  dead units  saturated");
             let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
             for r in &rows {
-                println!(
+                common::outln!(
                     "{:<11}  {:>7.2}%  {:>10}  {:>24.2e}  {:>10}  {:>9}",
                     r.activation.name(),
                     r.accuracy * 100.0,
@@ -195,7 +202,7 @@ fn main() -> ExitCode {
                     pct(r.saturated)
                 );
             }
-            println!("loss curves: {}  ({:.1?} in all)", path.display(), start.elapsed());
+            common::outln!("loss curves: {}  ({:.1?} in all)", path.display(), start.elapsed());
             ExitCode::SUCCESS
         }
         Err(e) => {

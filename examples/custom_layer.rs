@@ -138,7 +138,7 @@ impl<T: Float> ResidualMlp<T> {
 
 /// Train a residual MLP with a custom op on the digits.
 #[derive(Parser, Debug, Clone)]
-#[command(version, about)]
+#[command(version)]
 pub struct Args {
     /// Residual blocks.
     #[arg(long, default_value_t = 2)]
@@ -147,7 +147,7 @@ pub struct Args {
     #[arg(long, default_value_t = 64)]
     pub width: usize,
     /// Epochs (AdamW, lr 2e-3).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = common::positive)]
     pub epochs: usize,
     /// Seed.
     #[arg(long, default_value_t = 7)]
@@ -181,6 +181,9 @@ pub fn run(args: &Args) -> Result<(f64, String, LayerReport), String> {
                 report.record_update(&model);
             } else {
                 let loss = model.forward(&tape, tape.constant(x)).cross_entropy(&y);
+                if !loss.item().is_finite() {
+                    return Err(common::diverged(loss.item().into(), epoch + 1, &format!("step {}", i + 1)));
+                }
                 opt.step(&mut model, &loss.backward());
             }
         }
@@ -194,9 +197,9 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
         Ok((acc, summary, report)) => {
-            println!("{summary}");
-            println!("last training step, layer by layer:\n{report}");
-            println!("test accuracy {:.2}%", acc * 100.0);
+            common::outln!("{summary}");
+            common::outln!("last training step, layer by layer:\n{report}");
+            common::outln!("test accuracy {:.2}%", acc * 100.0);
             ExitCode::SUCCESS
         }
         Err(e) => {

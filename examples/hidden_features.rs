@@ -22,7 +22,7 @@ use strata::prelude::*;
 
 /// Train on the digits and picture what the hidden layers learned.
 #[derive(Parser, Debug, Clone)]
-#[command(version, about)]
+#[command(version)]
 pub struct Args {
     /// Hidden layer widths, comma-separated.
     #[arg(long, default_value = "32,16", value_delimiter = ',', num_args = 1..)]
@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long, default_value = "relu", value_parser = common::activation)]
     pub activation: Activation,
     /// Training epochs (Adam, lr 3e-3, weight decay 1e-3).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = common::positive)]
     pub epochs: usize,
     /// Seed.
     #[arg(long, default_value_t = 7)]
@@ -74,10 +74,13 @@ pub fn run(args: &Args) -> Result<(Vec<Picture>, f64), String> {
     let mut model = Mlp::new(&sizes, args.activation, &mut rng);
     let mut opt = Adam::new(3e-3).weight_decay(1e-3);
     let bar = common::epoch_bar(args.epochs);
-    for _ in 0..args.epochs {
+    for epoch in 0..args.epochs {
         for (x, y) in data.train.batches(32, &mut rng) {
             let tape = Tape::new();
             let loss = model.forward(&tape, tape.constant(x)).cross_entropy(&y);
+            if !loss.item().is_finite() {
+                return Err(common::diverged(loss.item().into(), epoch + 1, "training"));
+            }
             opt.step(&mut model, &loss.backward());
         }
         bar.inc(1);
@@ -190,14 +193,14 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
         Ok((pictures, acc)) => {
-            println!(
+            common::outln!(
                 "trained 64 → {:?} → 10 ({}), test accuracy {:.2}%",
                 args.hidden,
                 args.activation.name(),
                 acc * 100.0
             );
             for p in &pictures {
-                println!("wrote {} ({}×{})", p.path.display(), p.size.0, p.size.1);
+                common::outln!("wrote {} ({}×{})", p.path.display(), p.size.0, p.size.1);
             }
             ExitCode::SUCCESS
         }

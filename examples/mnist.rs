@@ -21,13 +21,13 @@ use strata::prelude::*;
 
 /// Train an MLP on MNIST from IDX files.
 #[derive(Parser, Debug, Clone)]
-#[command(version, about)]
+#[command(version)]
 pub struct Args {
     /// Directory with the four MNIST IDX files (gzipped or not).
     #[arg(long)]
     pub data: PathBuf,
     /// Hidden layer widths, comma-separated.
-    #[arg(long, default_value = "256,128", value_delimiter = ',', num_args = 0..)]
+    #[arg(long, default_value = "256,128", value_delimiter = ',', num_args = 1..)]
     pub hidden: Vec<usize>,
     /// Hidden activation.
     #[arg(long, default_value = "relu", value_parser = common::activation)]
@@ -36,19 +36,19 @@ pub struct Args {
     #[arg(long, default_value = "adam")]
     pub optimizer: String,
     /// Peak learning rate (cosine-annealed to zero).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true, value_parser = common::learning_rate)]
     pub lr: f64,
     /// Weight decay (decoupled for adamw, L2 for the others).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = common::weight_decay)]
     pub weight_decay: f64,
     /// Passes over the training set.
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 12, value_parser = common::positive)]
     pub epochs: usize,
     /// Samples per step.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = common::positive)]
     pub batch_size: usize,
     /// Train on the first N training images only (quick runs).
-    #[arg(long)]
+    #[arg(long, value_parser = common::positive)]
     pub train_limit: Option<usize>,
     /// Seed for the initial weights and the batch order.
     #[arg(long, default_value_t = 7)]
@@ -73,6 +73,12 @@ pub fn run(args: &Args, mut log: impl FnMut(&str)) -> Result<Outcome, String> {
     if args.batch_size == 0 || args.epochs == 0 || args.hidden.contains(&0) {
         return Err("--batch-size, --epochs and every --hidden width must be positive".into());
     }
+    if args.train_limit == Some(0) {
+        return Err("--train-limit must be at least 1".into());
+    }
+    if let Some(path) = &args.save {
+        common::check_writable("--save", path)?;
+    }
     let mut data = Dataset::mnist(&args.data).map_err(|e| e.to_string())?;
     if let Some(n) = args.train_limit {
         let n = n.min(data.train.len());
@@ -92,9 +98,12 @@ pub fn run(args: &Args, mut log: impl FnMut(&str)) -> Result<Outcome, String> {
     for epoch in 0..args.epochs {
         opt.set_lr(schedule.lr_at(epoch, args.lr));
         let (mut sum, mut n) = (0.0f32, 0usize);
-        for (x, y) in data.train.batches(args.batch_size, &mut rng) {
+        for (i, (x, y)) in data.train.batches(args.batch_size, &mut rng).enumerate() {
             let tape = Tape::new();
             let loss = model.forward(&tape, tape.constant(x)).cross_entropy(&y);
+            if !loss.item().is_finite() {
+                return Err(common::diverged(loss.item().into(), epoch + 1, &format!("step {}", i + 1)));
+            }
             sum += loss.item() * y.len() as f32;
             n += y.len();
             opt.step(&mut model, &loss.backward());
@@ -124,12 +133,12 @@ pub fn run(args: &Args, mut log: impl FnMut(&str)) -> Result<Outcome, String> {
 fn main() -> ExitCode {
     let args = Args::parse();
     let start = std::time::Instant::now();
-    match run(&args, |line| println!("{line}")) {
+    match run(&args, |line| common::outln!("{line}")) {
         Ok(out) => {
-            println!("confusion matrix (test set):\n{}", common::confusion_table(&out.confusion));
-            println!("hidden layers on 1,024 training images:\n{}", out.report);
+            common::outln!("confusion matrix (test set):\n{}", common::confusion_table(&out.confusion));
+            common::outln!("hidden layers on 1,024 training images:\n{}", out.report);
             let acc = out.accuracies.last().copied().unwrap_or(0.0);
-            println!("test accuracy {:.2}%  ({:.1?} in all)", acc * 100.0, start.elapsed());
+            common::outln!("test accuracy {:.2}%  ({:.1?} in all)", acc * 100.0, start.elapsed());
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -22,10 +22,10 @@ use strata::prelude::*;
 
 /// Train an MLP on the shipped 8×8 digits (MNIST-lite).
 #[derive(Parser, Debug, Clone)]
-#[command(version, about)]
+#[command(version)]
 pub struct Args {
     /// Hidden layer widths, comma-separated (`128,64`).
-    #[arg(long, default_value = "128", value_delimiter = ',', num_args = 0..)]
+    #[arg(long, default_value = "128", value_delimiter = ',', num_args = 1..)]
     pub hidden: Vec<usize>,
     /// Hidden activation (relu, leaky_relu, elu, selu, sigmoid, tanh, swish, mish, gelu, …).
     #[arg(long, default_value = "relu", value_parser = common::activation)]
@@ -34,16 +34,16 @@ pub struct Args {
     #[arg(long, default_value = "adam")]
     pub optimizer: String,
     /// Peak learning rate (cosine-annealed to zero over the run).
-    #[arg(long, default_value_t = 3e-3)]
+    #[arg(long, default_value_t = 3e-3, allow_negative_numbers = true, value_parser = common::learning_rate)]
     pub lr: f64,
     /// Weight decay (decoupled for adamw, L2 for the others).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true, value_parser = common::weight_decay)]
     pub weight_decay: f64,
     /// Passes over the training split.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 40, value_parser = common::positive)]
     pub epochs: usize,
     /// Samples per step.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = common::positive)]
     pub batch_size: usize,
     /// Seed for the split, the initial weights and the batch order.
     #[arg(long, default_value_t = 7)]
@@ -54,7 +54,8 @@ pub struct Args {
     /// Print the hidden-layer diagnostics (with the step's update ratios) every N epochs; 0 = only at the end.
     #[arg(long, default_value_t = 0)]
     pub report_every: usize,
-    /// Evaluate this checkpoint instead of training (same --hidden/--activation).
+    /// Evaluate this checkpoint instead of training (it must have been saved
+    /// with the same --hidden and --activation; another architecture is an error).
     #[arg(long)]
     pub load: Option<PathBuf>,
 }
@@ -82,6 +83,9 @@ pub fn run(args: &Args, mut log: impl FnMut(&str)) -> Result<Outcome, String> {
     }
     if args.hidden.contains(&0) {
         return Err(format!("--hidden {:?}: every layer needs at least one unit", args.hidden));
+    }
+    if let Some(path) = &args.save {
+        common::check_writable("--save", path)?;
     }
     let mut rng = StdRng::seed_from_u64(args.seed);
     let data = Dataset::digits().map_err(|e| e.to_string())?.split(0.8, &mut rng).standardized();
@@ -113,11 +117,17 @@ pub fn run(args: &Args, mut log: impl FnMut(&str)) -> Result<Outcome, String> {
                     opt.step(&mut model, &grads);
                     report.record_update(&model);
                     common::say(&bar, &format!("epoch {} first step:\n{report}", epoch + 1), &mut log);
+                    if !loss.item().is_finite() {
+                        return Err(common::diverged(loss.item().into(), epoch + 1, "step 1"));
+                    }
                     sum += loss.item() * y.len() as f32;
                     n += y.len();
                     continue;
                 }
                 let loss = model.forward(&tape, tape.constant(x)).cross_entropy(&y);
+                if !loss.item().is_finite() {
+                    return Err(common::diverged(loss.item().into(), epoch + 1, &format!("step {}", i + 1)));
+                }
                 sum += loss.item() * y.len() as f32;
                 n += y.len();
                 opt.step(&mut model, &loss.backward());
@@ -157,15 +167,15 @@ pub fn run(args: &Args, mut log: impl FnMut(&str)) -> Result<Outcome, String> {
 fn main() -> ExitCode {
     let args = Args::parse();
     let start = std::time::Instant::now();
-    match run(&args, |line| println!("{line}")) {
+    match run(&args, |line| common::outln!("{line}")) {
         Ok(out) => {
-            println!("\n{}", out.summary);
-            println!("confusion matrix (test split):\n{}", common::confusion_table(&out.confusion));
-            println!("hidden layers on the training split:\n{}", out.report);
+            common::outln!("\n{}", out.summary);
+            common::outln!("confusion matrix (test split):\n{}", common::confusion_table(&out.confusion));
+            common::outln!("hidden layers on the training split:\n{}", out.report);
             let acc = out.accuracies.last().copied().unwrap_or(0.0);
-            println!("test accuracy {:.2}%  ({:.2?} in all)", acc * 100.0, start.elapsed());
+            common::outln!("test accuracy {:.2}%  ({:.2?} in all)", acc * 100.0, start.elapsed());
             if let Some(p) = &args.save {
-                println!("saved {}", p.display());
+                common::outln!("saved {}", p.display());
             }
             ExitCode::SUCCESS
         }

@@ -18,19 +18,19 @@ use strata::prelude::*;
 
 /// Train a 2 → hidden → 1 network on XOR and print its truth table.
 #[derive(Parser, Debug, Clone)]
-#[command(version, about)]
+#[command(version)]
 pub struct Args {
     /// Hidden units.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = common::positive)]
     pub hidden: usize,
     /// Hidden activation (relu, leaky_relu, elu, selu, sigmoid, tanh, swish, mish, gelu, softplus, …).
     #[arg(long, default_value = "tanh", value_parser = common::activation)]
     pub activation: Activation,
     /// Full-batch training steps.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = common::positive)]
     pub steps: usize,
     /// Learning rate (Adam).
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true, value_parser = common::learning_rate)]
     pub lr: f64,
     /// Random seed (same seed, same output).
     #[arg(long, default_value_t = 7)]
@@ -49,8 +49,8 @@ pub struct Outcome {
 
 /// Trains and evaluates.
 pub fn run(args: &Args) -> Result<Outcome, String> {
-    if args.hidden == 0 {
-        return Err("--hidden must be at least 1".into());
+    if args.hidden == 0 || args.steps == 0 {
+        return Err("--hidden and --steps must be at least 1".into());
     }
     let mut rng = StdRng::seed_from_u64(args.seed);
     let x = Tensor::from_vec(vec![0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], [4, 2]).map_err(|e| e.to_string())?;
@@ -60,10 +60,13 @@ pub fn run(args: &Args) -> Result<Outcome, String> {
     let mut opt = Adam::new(args.lr);
     let bar = common::epoch_bar(args.steps);
     let mut final_loss = f32::NAN;
-    for _ in 0..args.steps {
+    for step in 0..args.steps {
         let tape = Tape::new();
         let loss = model.forward(&tape, tape.constant(x.clone())).bce_with_logits(&y);
         final_loss = loss.item();
+        if !final_loss.is_finite() {
+            return Err(common::diverged(final_loss.into(), 1, &format!("step {}", step + 1)));
+        }
         opt.step(&mut model, &loss.backward());
         bar.inc(1);
     }
@@ -79,19 +82,19 @@ fn main() -> ExitCode {
     let start = std::time::Instant::now();
     match run(&args) {
         Ok(out) => {
-            println!(
+            common::outln!(
                 "XOR with 2 → {} ({}) → 1, {} Adam steps, seed {}",
                 args.hidden,
                 args.activation.name(),
                 args.steps,
                 args.seed
             );
-            println!(" x1 x2 | target | P(1)");
+            common::outln!(" x1 x2 | target | P(1)");
             for (i, p) in out.probabilities.iter().enumerate() {
                 let (a, b) = (i / 2, i % 2);
-                println!("  {a}  {b} |   {}    | {p:.4}", a ^ b);
+                common::outln!("  {a}  {b} |   {}    | {p:.4}", a ^ b);
             }
-            println!(
+            common::outln!(
                 "accuracy {:.0}%, final loss {:.2e}, {:.0?}",
                 out.accuracy * 100.0,
                 out.final_loss,

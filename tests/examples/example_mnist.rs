@@ -73,6 +73,8 @@ fn missing_or_malformed_files_are_named() {
     let e = mnist::run(&args(Path::new("/no/such/dir"), &[]), |_| {}).err().unwrap();
     assert!(e.contains("/no/such/dir"), "{e}");
     assert!(mnist::Args::try_parse_from(["mnist"]).is_err(), "--data is required");
+    let e = mnist::Args::try_parse_from(["mnist", "--data", "x", "--train-limit", "0"]).unwrap_err().to_string();
+    assert!(e.contains("--train-limit") && e.contains("must be at least 1"), "{e}");
 }
 
 #[test]

@@ -71,6 +71,36 @@ fn bad_flags_and_files_are_errors() {
     assert!(e.contains("not a readable safetensors file"), "{e}");
     let e = mnist_lite::run(&args(&["--load", "/no/such/file.safetensors"]), |_| {}).err().unwrap();
     assert!(e.contains("/no/such/file.safetensors"), "{e}");
+    // `--hidden` with no value was a model with no hidden layer.
+    assert!(mnist_lite::Args::try_parse_from(["mnist_lite", "--hidden"]).is_err());
+    for bad in [["--lr", "nan"], ["--lr", "-1"], ["--weight-decay", "-0.1"], ["--weight-decay", "inf"]] {
+        assert!(mnist_lite::Args::try_parse_from(["mnist_lite", bad[0], bad[1]]).is_err(), "{bad:?}");
+    }
+    // An unwritable --save fails before training (it used to fail after it).
+    let start = std::time::Instant::now();
+    let e = mnist_lite::run(&args(&["--save", "/no/such/dir/model.safetensors", "--epochs", "1000"]), |_| {})
+        .err()
+        .unwrap();
+    assert!(e.contains("--save /no/such/dir/model.safetensors: cannot write there"), "{e}");
+    assert!(start.elapsed().as_secs() < 5, "checked before 1000 epochs of training");
+}
+
+#[test]
+fn a_checkpoint_of_another_architecture_is_refused() {
+    let path = tmp("gelu");
+    mnist_lite::run(&args(&["--epochs", "1", "--activation", "gelu", "--save", path.to_str().unwrap()]), |_| {})
+        .unwrap();
+    let e = mnist_lite::run(&args(&["--load", path.to_str().unwrap()]), |_| {}).err().unwrap();
+    assert!(
+        e.contains("holds a Mlp(Dense(64 → 128, gelu)") && e.contains("not this model's Mlp(Dense(64 → 128, relu)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_diverging_run_says_so() {
+    let e = mnist_lite::run(&args(&["--lr", "1e30", "--epochs", "3"]), |_| {}).err().unwrap();
+    assert!(e.starts_with("training diverged: the loss became NaN in epoch 1"), "{e}");
 }
 
 #[test]
