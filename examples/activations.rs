@@ -176,6 +176,24 @@ fn plot(rows: &[Row], path: &Path, args: &Args) -> Result<(), Box<dyn std::error
     Ok(())
 }
 
+/// The comparison table, as the README quotes it.
+pub fn table(rows: &[Row]) -> String {
+    let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
+    let mut out = String::from("activation   test acc  epochs→90%  ‖∇W₁‖/‖∇W_last‖ at init  dead units  saturated");
+    for r in rows {
+        out.push_str(&format!(
+            "\n{:<11}  {:>7.2}%  {:>10}  {:>24.2e}  {:>10}  {:>9}",
+            r.activation.name(),
+            r.accuracy * 100.0,
+            r.epochs_to_90.map_or("never".to_string(), |e| e.to_string()),
+            r.grad_ratio,
+            pct(r.dead),
+            pct(r.saturated)
+        ));
+    }
+    out
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let start = std::time::Instant::now();
@@ -189,19 +207,7 @@ fn main() -> ExitCode {
                 args.epochs,
                 args.seed
             );
-            common::outln!("activation   test acc  epochs→90%  ‖∇W₁‖/‖∇W_last‖ at init  dead units  saturated");
-            let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
-            for r in &rows {
-                common::outln!(
-                    "{:<11}  {:>7.2}%  {:>10}  {:>24.2e}  {:>10}  {:>9}",
-                    r.activation.name(),
-                    r.accuracy * 100.0,
-                    r.epochs_to_90.map_or("never".to_string(), |e| e.to_string()),
-                    r.grad_ratio,
-                    pct(r.dead),
-                    pct(r.saturated)
-                );
-            }
+            common::outln!("{}", table(&rows));
             common::outln!("loss curves: {}  ({:.1?} in all)", path.display(), start.elapsed());
             ExitCode::SUCCESS
         }

@@ -3,7 +3,7 @@
 
 #[allow(dead_code)]
 #[path = "../../examples/activations.rs"]
-mod activations;
+pub(crate) mod activations;
 
 use clap::Parser;
 

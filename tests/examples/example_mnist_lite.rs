@@ -3,7 +3,7 @@
 
 #[allow(dead_code)]
 #[path = "../../examples/mnist_lite.rs"]
-mod mnist_lite;
+pub(crate) mod mnist_lite;
 
 use clap::Parser;
 

@@ -11,3 +11,4 @@ mod example_hidden_features;
 mod example_mnist;
 mod example_mnist_lite;
 mod example_xor;
+mod readme_figures;
