@@ -22,14 +22,28 @@
 #![deny(missing_docs)]
 
 pub use strata_autograd as autograd;
+pub use strata_derive as derive;
 pub use strata_nn as nn;
 pub use strata_tensor as tensor;
 
+/// The `rand` crate Strata's seeded constructors take their generators from
+/// (`strata::rand::{rngs::StdRng, SeedableRng}`), so a program needs no
+/// `rand` dependency of its own, and no version that could differ.
+pub use rand;
+
+/// The `proptest` crate the gradient strategies
+/// ([`autograd::strategy`]) are written for (feature `proptest`, on by default).
+#[cfg(feature = "proptest")]
+pub use proptest;
+
 /// The names most programs need, in one `use strata::prelude::*;`.
 pub mod prelude {
-    pub use strata_autograd::{gradcheck, Activation, CustomOp, GradCheck, Grads, Tape, Var};
+    pub use strata_autograd::{
+        gradcheck, Activation, AutogradError, CustomOp, GeluApprox, GradCheck, Grads, HasGrad, Tape, Var,
+    };
     pub use strata_nn::data::{Dataset, Split};
     pub use strata_nn::diagnostics::{LayerReport, Trace};
+    pub use strata_nn::loss::Reduction;
     pub use strata_nn::optim::{Adagrad, Adam, AdamW, GradAccumulator, LrSchedule, Optimizer, RmsProp, Sgd};
     pub use strata_nn::{
         accuracy, checkpoint, gradcheck_module, loss, Dense, Dropout, Init, LayerNorm, Linear, Mlp, Module, Param,

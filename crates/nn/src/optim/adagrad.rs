@@ -7,7 +7,7 @@ use crate::optim::{Optim, UpdateRule};
 /// Adagrad (Duchi et al., 2011) as PyTorch's `torch.optim.Adagrad` documents
 /// it, with its defaults `ε = 1e-10`, no decay: `g ← g + λθ`,
 /// `lr_t = lr / (1 + (t−1)·η)`, `s ← s + g²`, `θ ← θ − lr_t·g / (√s + ε)`.
-pub type Adagrad<T = f32> = Optim<AdagradRule, T>;
+pub type Adagrad = Optim<AdagradRule>;
 
 /// The options of [`Adagrad`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -22,7 +22,7 @@ pub struct AdagradRule {
     pub eps: f64,
 }
 
-impl<T: Float> Optim<AdagradRule, T> {
+impl Optim<AdagradRule> {
     /// Adagrad with PyTorch's defaults (PyTorch's default `lr` is 0.01).
     #[must_use]
     pub fn new(lr: f64) -> Self {

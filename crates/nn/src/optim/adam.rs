@@ -8,11 +8,11 @@ use crate::optim::{Optim, UpdateRule};
 /// its defaults `β = (0.9, 0.999)`, `ε = 1e-8`, no weight decay:
 /// `g ← g + λθ`, `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`,
 /// `θ ← θ − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε)`.
-pub type Adam<T = f32> = Optim<AdamRule, T>;
+pub type Adam = Optim<AdamRule>;
 
 /// AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay
 /// `θ ← θ·(1 − lr·λ)` before the Adam step; PyTorch's default `λ = 0.01`.
-pub type AdamW<T = f32> = Optim<AdamWRule, T>;
+pub type AdamW = Optim<AdamWRule>;
 
 /// The options of [`Adam`] and [`AdamW`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -34,7 +34,7 @@ pub struct AdamWRule(pub AdamRule);
 /// The option methods both Adams share.
 macro_rules! adam_options {
     ($rule:ty, $get:ident) => {
-        impl<T: Float> Optim<$rule, T> {
+        impl Optim<$rule> {
             /// β₁ and β₂.
             #[must_use]
             pub fn betas(mut self, beta1: f64, beta2: f64) -> Self {
@@ -72,7 +72,7 @@ macro_rules! inner {
 adam_options!(AdamRule, itself);
 adam_options!(AdamWRule, inner);
 
-impl<T: Float> Optim<AdamRule, T> {
+impl Optim<AdamRule> {
     /// Adam with PyTorch's defaults and learning rate `lr` (PyTorch's default is 1e-3).
     #[must_use]
     pub fn new(lr: f64) -> Self {
@@ -80,7 +80,7 @@ impl<T: Float> Optim<AdamRule, T> {
     }
 }
 
-impl<T: Float> Optim<AdamWRule, T> {
+impl Optim<AdamWRule> {
     /// AdamW with PyTorch's defaults (`weight_decay = 0.01`) and learning rate `lr`.
     #[must_use]
     pub fn new(lr: f64) -> Self {

@@ -30,6 +30,7 @@ mod rmsprop;
 mod schedule;
 mod sgd;
 
+use std::any::Any;
 use std::collections::HashMap;
 
 use strata_autograd::Grads;
@@ -77,11 +78,48 @@ pub trait UpdateRule: Clone {
     fn update<T: Float>(&self, step: u64, lr: f64, param: &mut [T], grad: &[T], buffers: &mut [Vec<T>]);
 }
 
-/// A parameter's optimizer state.
-#[derive(Clone, Debug)]
-struct ParamState<T> {
+/// A parameter's optimizer state: its step count and buffers.
+///
+/// The buffers are `Vec<Vec<T>>` for the parameter's float type, kept behind
+/// `Any` so that [`Optim`] itself is not generic over the float type:
+/// `Sgd::new(0.1)` then needs no type annotation, and one optimizer value
+/// serves `f32` and `f64` models alike.
+struct ParamState {
     step: u64,
-    buffers: Vec<Vec<T>>,
+    buffers: Box<dyn Any + Send + Sync>,
+}
+
+impl ParamState {
+    fn new<T: Float>(step: u64, buffers: Vec<Vec<T>>) -> Self {
+        ParamState { step, buffers: Box::new(buffers) }
+    }
+
+    /// The buffers as `T`.
+    ///
+    /// # Panics
+    /// If this parameter's state was made for the other float type (one
+    /// parameter id stepped as `f32` and as `f64`).
+    #[track_caller]
+    fn buffers_mut<T: Float>(&mut self) -> &mut Vec<Vec<T>> {
+        self.buffers.downcast_mut().expect("optimizer state: a parameter stepped with two float types")
+    }
+
+    fn buffers<T: Float>(&self) -> Option<&Vec<Vec<T>>> {
+        self.buffers.downcast_ref()
+    }
+}
+
+impl Clone for ParamState {
+    fn clone(&self) -> Self {
+        let buffers: Box<dyn Any + Send + Sync> = if let Some(b) = self.buffers::<f32>() {
+            Box::new(b.clone())
+        } else if let Some(b) = self.buffers::<f64>() {
+            Box::new(b.clone())
+        } else {
+            unreachable!("Float is f32 or f64")
+        };
+        ParamState { step: self.step, buffers }
+    }
 }
 
 /// An optimizer: an [`UpdateRule`], a learning rate, optional clipping by
@@ -91,16 +129,27 @@ struct ParamState<T> {
 /// [`Adagrad`]) and their option methods; call [`step`](Self::step) after
 /// each backward pass. Frozen parameters and parameters without a gradient
 /// are skipped (their step count does not advance, as in PyTorch).
-#[derive(Clone, Debug)]
-pub struct Optim<R, T: Float = f32> {
+#[derive(Clone)]
+pub struct Optim<R> {
     rule: R,
     lr: f64,
     clip: Option<f64>,
-    state: HashMap<u64, ParamState<T>>,
+    state: HashMap<u64, ParamState>,
     last_norm: Option<f64>,
 }
 
-impl<R: UpdateRule, T: Float> Optim<R, T> {
+impl<R: std::fmt::Debug> std::fmt::Debug for Optim<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Optim")
+            .field("rule", &self.rule)
+            .field("lr", &self.lr)
+            .field("clip", &self.clip)
+            .field("params_with_state", &self.state.len())
+            .finish()
+    }
+}
+
+impl<R: UpdateRule> Optim<R> {
     pub(crate) fn with_rule(rule: R, lr: f64) -> Self {
         Optim { rule, lr, clip: None, state: HashMap::new(), last_norm: None }
     }
@@ -138,8 +187,9 @@ impl<R: UpdateRule, T: Float> Optim<R, T> {
     }
 
     /// Updates every trainable parameter of `model` that has a gradient in `grads`.
-    pub fn step<M, G>(&mut self, model: &mut M, grads: &G)
+    pub fn step<T, M, G>(&mut self, model: &mut M, grads: &G)
     where
+        T: Float,
         M: Module<T> + ?Sized,
         G: GradSource<T> + ?Sized,
     {
@@ -172,25 +222,25 @@ impl<R: UpdateRule, T: Float> Optim<R, T> {
                 None => g.contiguous_data(),
             };
             let n = p.numel();
-            let st = state.entry(p.id()).or_insert_with(|| ParamState {
-                step: 0,
-                buffers: (0..rule.buffers().len()).map(|i| vec![T::of(rule.initial(i)); n]).collect(),
+            let st = state.entry(p.id()).or_insert_with(|| {
+                ParamState::new::<T>(0, (0..rule.buffers().len()).map(|i| vec![T::of(rule.initial(i)); n]).collect())
             });
             st.step += 1;
-            rule.update(st.step, lr, p.value_mut().as_mut_slice(), &g, &mut st.buffers);
+            let step = st.step;
+            rule.update(step, lr, p.value_mut().as_mut_slice(), &g, st.buffers_mut::<T>());
         });
     }
 
     /// The state as named tensors: `{param}.step` (a 1-element tensor) and
     /// `{param}.{buffer}` for each parameter that has state.
     #[must_use]
-    pub fn state_tensors<M: Module<T> + ?Sized>(&self, model: &M) -> Vec<(String, Tensor<T>)> {
+    pub fn state_tensors<T: Float, M: Module<T> + ?Sized>(&self, model: &M) -> Vec<(String, Tensor<T>)> {
         let names = self.rule.buffers();
         let mut out = Vec::new();
         model.visit_params(&mut |name, p| {
-            if let Some(st) = self.state.get(&p.id()) {
+            if let Some((st, buffers)) = self.state.get(&p.id()).and_then(|st| Some((st, st.buffers::<T>()?))) {
                 out.push((format!("{name}.step"), Tensor::full([1], T::of(st.step as f64))));
-                for (b, buf) in names.iter().zip(&st.buffers) {
+                for (b, buf) in names.iter().zip(buffers) {
                     let t = Tensor::from_vec(buf.clone(), p.value().shape().clone()).expect("buffer fits its param");
                     out.push((format!("{name}.{b}"), t));
                 }
@@ -205,7 +255,7 @@ impl<R: UpdateRule, T: Float> Optim<R, T> {
     /// # Errors
     /// [`Error::MissingTensor`] or [`Error::ShapeMismatch`] naming the first
     /// buffer that is absent or does not fit its parameter.
-    pub fn load_state_tensors<M: Module<T> + ?Sized>(
+    pub fn load_state_tensors<T: Float, M: Module<T> + ?Sized>(
         &mut self,
         model: &M,
         tensors: &[(String, Tensor<T>)],
@@ -239,7 +289,7 @@ impl<R: UpdateRule, T: Float> Optim<R, T> {
                 }
             }
             let step = step.to_vec().first().map_or(0, |s| s.as_f64() as u64);
-            fresh.insert(p.id(), ParamState { step, buffers });
+            fresh.insert(p.id(), ParamState::new::<T>(step, buffers));
         });
         match err {
             Some(e) => Err(e),
@@ -273,7 +323,7 @@ pub trait Optimizer<T: Float> {
     fn load_state_tensors(&mut self, model: &dyn Module<T>, tensors: &[(String, Tensor<T>)]) -> Result<(), Error>;
 }
 
-impl<R: UpdateRule, T: Float> Optimizer<T> for Optim<R, T> {
+impl<R: UpdateRule, T: Float> Optimizer<T> for Optim<R> {
     fn name(&self) -> &'static str {
         self.rule.name()
     }

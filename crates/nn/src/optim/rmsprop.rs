@@ -9,7 +9,7 @@ use crate::optim::{Optim, UpdateRule};
 /// `v ← αv + (1−α)g²`, centred: `ḡ ← αḡ + (1−α)g`, `d = √(v − ḡ²) + ε`
 /// (else `d = √v + ε`); with momentum `b ← μb + g/d`, `θ ← θ − lr·b`,
 /// without `θ ← θ − lr·g/d`.
-pub type RmsProp<T = f32> = Optim<RmsPropRule, T>;
+pub type RmsProp = Optim<RmsPropRule>;
 
 /// The options of [`RmsProp`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -26,7 +26,7 @@ pub struct RmsPropRule {
     pub centered: bool,
 }
 
-impl<T: Float> Optim<RmsPropRule, T> {
+impl Optim<RmsPropRule> {
     /// RMSprop with PyTorch's defaults (PyTorch's default `lr` is 0.01).
     #[must_use]
     pub fn new(lr: f64) -> Self {

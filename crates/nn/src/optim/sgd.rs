@@ -7,7 +7,7 @@ use crate::optim::{Optim, UpdateRule};
 /// SGD as PyTorch's `torch.optim.SGD` documents it: with `g ← g + λθ`,
 /// `b₁ = g`, `b_t = μ·b_{t−1} + (1 − τ)·g`, the step uses `g + μ·b_t`
 /// (Nesterov) or `b_t`, and `θ ← θ − lr·step`.
-pub type Sgd<T = f32> = Optim<SgdRule, T>;
+pub type Sgd = Optim<SgdRule>;
 
 /// The options of [`Sgd`].
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -22,7 +22,7 @@ pub struct SgdRule {
     pub weight_decay: f64,
 }
 
-impl<T: Float> Optim<SgdRule, T> {
+impl Optim<SgdRule> {
     /// Plain SGD with learning rate `lr`.
     #[must_use]
     pub fn new(lr: f64) -> Self {

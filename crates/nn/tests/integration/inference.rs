@@ -4,7 +4,7 @@
 
 use rand::{rngs::StdRng, SeedableRng};
 use strata_autograd::{Activation, Tape};
-use strata_nn::optim::{Adam, Sgd};
+use strata_nn::optim::{Adam, AdamW, Sgd};
 use strata_nn::{Dense, Linear, Mlp, Module, Sequential};
 use strata_tensor::Tensor;
 
@@ -20,6 +20,10 @@ fn models_layers_and_optimizers_infer_f32() {
     assert_eq!(dense.num_params(), 20);
     let net = Sequential::new().push(Linear::new(2, 3, &mut rng)).push(Activation::Relu);
     assert_eq!(net.num_params(), 9);
+
+    // An optimizer on its own: it is not generic over the float type.
+    let alone = AdamW::new(1e-3).clip_grad_norm(1.0);
+    assert_eq!(alone.lr(), 1e-3);
 
     // An optimizer and a model created before anything says "f32".
     let mut opt = Sgd::new(0.1);

@@ -110,7 +110,7 @@ fn adamw_decouples_weight_decay() {
         th - lr * mh / (vh.sqrt() + eps)
     });
     close(&run(&mut AdamW::new(lr).weight_decay(wd), 3), &want);
-    assert_eq!(AdamW::<f64>::new(1e-3).rule().0.weight_decay, 0.01, "PyTorch's AdamW default");
+    assert_eq!(AdamW::new(1e-3).rule().0.weight_decay, 0.01, "PyTorch's AdamW default");
 }
 
 #[test]
@@ -184,9 +184,9 @@ fn frozen_params_and_accumulated_gradients() {
 
 #[test]
 fn optimizer_state_round_trips() {
-    let mut a = Adam::<f64>::new(0.01);
+    let mut a = Adam::new(0.01);
     let mut m = One { theta: Param::new(Tensor::from_vec(vec![1.0], [1]).unwrap()) };
-    let step = |opt: &mut Adam<f64>, m: &mut One| {
+    let step = |opt: &mut Adam, m: &mut One| {
         let tape = Tape::new();
         let loss = m.forward(&tape, tape.constant(Tensor::zeros([1])));
         opt.step(m, &loss.backward());
@@ -196,7 +196,7 @@ fn optimizer_state_round_trips() {
     let saved = a.state_tensors(&m);
     let names: Vec<&str> = saved.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["theta.step", "theta.exp_avg", "theta.exp_avg_sq"]);
-    let mut b = Adam::<f64>::new(0.01);
+    let mut b = Adam::new(0.01);
     b.load_state_tensors(&m, &saved).unwrap();
     let mut m2 = One { theta: m.theta.clone() };
     step(&mut a, &mut m);
