@@ -72,7 +72,7 @@ impl<T: Float> ResidualBlock<T> {
     /// A block of width `width` with `hidden` inner units.
     pub fn new(width: usize, hidden: usize, rng: &mut impl Rng) -> Self {
         ResidualBlock {
-            norm: LayerNorm::new(width),
+            norm: LayerNorm::new_typed(width),
             fc1: Linear::with_init_typed(width, hidden, Init::for_activation(Activation::Relu), rng),
             alpha: Param::new(Tensor::ones([hidden])),
             // Start each block close to the identity, so a deep stack trains.

@@ -187,6 +187,12 @@ impl<'t, T: Float> Var<'t, T> {
         self.unary(Op::PowScalar(self.index, p), |a| a.powf(p))
     }
 
+    /// `xⁿ` for an integer `n` (as `powf(n)`). `d = n·xⁿ⁻¹`.
+    #[must_use]
+    pub fn powi(self, n: i32) -> Var<'t, T> {
+        self.powf(T::of(f64::from(n)))
+    }
+
     /// `x²` (as `powf(2)`). `d = 2x`.
     #[must_use]
     pub fn square(self) -> Var<'t, T> {

@@ -17,7 +17,7 @@ use crate::param::{Param, ParamTape};
 /// use strata_nn::{LayerNorm, Module};
 /// use strata_tensor::Tensor;
 ///
-/// let ln = LayerNorm::new(4);
+/// let ln = LayerNorm::<f64>::new_typed(4);
 /// let tape = Tape::new();
 /// let x = tape.constant(Tensor::<f64>::from_vec(vec![1.0, 2.0, 3.0, 4.0], [1, 4]).unwrap());
 /// let y = ln.forward(&tape, x).value();
@@ -33,10 +33,19 @@ pub struct LayerNorm<T: Float = f32> {
     pub eps: f64,
 }
 
-impl<T: Float> LayerNorm<T> {
+/// `f32` by default, as the other layers' constructors are.
+impl LayerNorm<f32> {
     /// Normalisation over a last axis of length `dim`.
     #[must_use]
     pub fn new(dim: usize) -> Self {
+        Self::new_typed(dim)
+    }
+}
+
+impl<T: Float> LayerNorm<T> {
+    /// [`LayerNorm::new`] for any float type.
+    #[must_use]
+    pub fn new_typed(dim: usize) -> Self {
         LayerNorm { weight: Param::new(Tensor::ones([dim])), bias: Param::new(Tensor::zeros([dim])), eps: 1e-5 }
     }
 }

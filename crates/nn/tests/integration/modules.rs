@@ -82,7 +82,7 @@ impl Module<f64> for ResNet {
 fn resnet(rng: &mut StdRng) -> ResNet {
     let block = |rng: &mut StdRng| ResidualBlock {
         fc1: Linear::new_typed(4, 6, rng),
-        norm: LayerNorm::new(6),
+        norm: LayerNorm::new_typed(6),
         fc2: Linear::new_typed(6, 4, rng),
         act: Activation::SILU,
     };
@@ -146,7 +146,7 @@ fn sequential_with_layer_norm_and_dropout_in_eval_passes_gradcheck() {
     let mut rng = StdRng::seed_from_u64(2);
     let mut net = Sequential::<f64>::new()
         .push(Linear::new_typed(3, 4, &mut rng))
-        .push(LayerNorm::new(4))
+        .push(LayerNorm::new_typed(4))
         .push(Activation::GELU)
         .push(strata_nn::Dropout::new(0.5, 1))
         .push(Linear::new_typed(4, 2, &mut rng));
