@@ -1,6 +1,6 @@
 //! [`Grads`]: what one backward pass computed, looked up by var or by tag.
 
-use strata_tensor::{Float, Tensor};
+use strata_tensor::{Float, OrPanic, Tensor};
 
 use crate::anomaly::Anomaly;
 use crate::error::AutogradError;
@@ -65,7 +65,7 @@ impl<T: Float> Grads<T> {
     #[must_use]
     #[track_caller]
     pub fn wrt(&self, var: &Var<'_, T>) -> Option<&Tensor<T>> {
-        self.try_wrt(var).unwrap_or_else(|e| panic!("{e}"))
+        self.try_wrt(var).or_panic()
     }
 
     /// [`wrt`](Self::wrt) that returns an error for a var of another tape.

@@ -12,7 +12,7 @@ use crate::shape::Shape;
 #[non_exhaustive]
 pub enum TensorError {
     /// The number of values does not match the shape's element count.
-    #[error("{op}: {len} values cannot fill shape {shape:?} ({} elements)", shape.numel())]
+    #[error("{op}: {len} values cannot fill shape {shape:?} ({})", describe_count(shape))]
     Length {
         /// The operation.
         op: &'static str,
@@ -44,7 +44,7 @@ pub enum TensorError {
         reason: String,
     },
     /// A reshape asked for a different number of elements.
-    #[error("reshape: cannot reshape {from:?} ({} elements) into {to:?} ({} elements)", from.numel(), to.numel())]
+    #[error("reshape: cannot reshape {from:?} ({}) into {to:?} ({})", describe_count(from), describe_count(to))]
     Reshape {
         /// The tensor's shape.
         from: Shape,
@@ -59,4 +59,34 @@ pub enum TensorError {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// "12 elements", or "sizes overflow" for a shape whose sizes do (the
+/// message must not overflow computing itself).
+fn describe_count(shape: &Shape) -> String {
+    match shape.checked_numel() {
+        Some(n) => format!("{n} elements"),
+        None => "sizes overflow".to_string(),
+    }
+}
+
+/// `Result::unwrap` for the panicking forms of ops: the message is the
+/// error's own (it names the op and the shapes), and the location is the
+/// caller's. (`unwrap_or_else(|e| panic!(..))` would report the closure's
+/// line inside this crate: `#[track_caller]` does not reach into closures.)
+#[doc(hidden)]
+pub trait OrPanic<T> {
+    /// The value, or a panic with the error's message at the caller's line.
+    fn or_panic(self) -> T;
+}
+
+impl<T, E: std::fmt::Display> OrPanic<T> for Result<T, E> {
+    #[track_caller]
+    #[inline]
+    fn or_panic(self) -> T {
+        match self {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        }
+    }
 }

@@ -39,7 +39,7 @@ mod shape;
 mod storage;
 mod tensor;
 
-pub use error::TensorError;
+pub use error::{OrPanic, TensorError};
 pub use float::Float;
 pub use kernels::gemm::GemmKernel;
 pub use layout::{Layout, Strides};

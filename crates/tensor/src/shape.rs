@@ -106,6 +106,17 @@ impl Shape {
         self.0.iter().product()
     }
 
+    /// The element count, or `None` if the shape's sizes overflow: if the
+    /// product of its dimensions, zeros counted as ones, exceeds
+    /// `isize::MAX` (the row-major strides of `[0, 2^63, 4]` overflow though
+    /// it holds no element). Shapes that come from outside data are checked
+    /// with this before anything computes with them.
+    #[must_use]
+    pub fn checked_numel(&self) -> Option<usize> {
+        let bound = self.0.iter().try_fold(1usize, |a, &d| a.checked_mul(d.max(1)))?;
+        (bound <= isize::MAX as usize).then(|| self.numel())
+    }
+
     /// Row-major (C-order) strides for this shape, in elements.
     #[must_use]
     #[inline]

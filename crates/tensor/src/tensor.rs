@@ -54,7 +54,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     pub fn from_vec(data: Vec<T>, shape: impl Into<Shape>) -> Result<Self, TensorError> {
         let shape = shape.into();
-        if data.len() != shape.numel() {
+        if shape.checked_numel() != Some(data.len()) {
             return Err(TensorError::Length { op: "from_vec", len: data.len(), shape });
         }
         Ok(Self::from_parts(data, shape))
@@ -85,7 +85,7 @@ impl<T: Float> Tensor<T> {
     pub fn from_iter_exact(values: impl IntoIterator<Item = T>, shape: impl Into<Shape>) -> Result<Self, TensorError> {
         let shape = shape.into();
         let data: Arc<[T]> = values.into_iter().collect();
-        if data.len() != shape.numel() {
+        if shape.checked_numel() != Some(data.len()) {
             return Err(TensorError::Length { op: "from_iter_exact", len: data.len(), shape });
         }
         Ok(Self::from_parts(data, shape))

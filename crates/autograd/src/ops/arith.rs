@@ -3,7 +3,7 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use strata_tensor::{Float, TensorError};
+use strata_tensor::{Float, OrPanic, TensorError};
 
 use crate::error::AutogradError;
 use crate::op::Op;
@@ -22,7 +22,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn add(self, other: Var<'_, T>) -> Var<'t, T> {
-        self.try_add(other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_add(other).or_panic()
     }
 
     /// [`add`](Self::add) that returns an error instead of panicking, for
@@ -42,7 +42,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn sub(self, other: Var<'_, T>) -> Var<'t, T> {
-        self.try_sub(other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_sub(other).or_panic()
     }
 
     /// [`sub`](Self::sub) that returns an error instead of panicking, for
@@ -62,7 +62,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn mul(self, other: Var<'_, T>) -> Var<'t, T> {
-        self.try_mul(other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_mul(other).or_panic()
     }
 
     /// [`mul`](Self::mul) that returns an error instead of panicking, for
@@ -82,7 +82,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn div(self, other: Var<'_, T>) -> Var<'t, T> {
-        self.try_div(other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_div(other).or_panic()
     }
 
     /// [`div`](Self::div) that returns an error instead of panicking, for
@@ -103,7 +103,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn matmul(self, other: Var<'_, T>) -> Var<'t, T> {
-        self.try_matmul(other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_matmul(other).or_panic()
     }
 
     /// [`matmul`](Self::matmul) that returns an error instead of panicking.
@@ -138,7 +138,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn linear(self, weight: Var<'_, T>, bias: Option<Var<'_, T>>) -> Var<'t, T> {
-        self.try_linear(weight, bias).unwrap_or_else(|e| panic!("{e}"))
+        self.try_linear(weight, bias).or_panic()
     }
 
     /// [`linear`](Self::linear) that returns an error instead of panicking.

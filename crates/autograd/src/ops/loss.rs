@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use strata_tensor::{Float, Tensor};
+use strata_tensor::{Float, OrPanic, Tensor};
 
 use crate::error::AutogradError;
 use crate::op::Op;
@@ -83,7 +83,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn cross_entropy(self, labels: &[usize]) -> Var<'t, T> {
-        self.try_cross_entropy(labels).unwrap_or_else(|e| panic!("{e}"))
+        self.try_cross_entropy(labels).or_panic()
     }
 
     /// [`cross_entropy`](Self::cross_entropy) that returns an error for

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use strata_tensor::{Float, Tensor};
+use strata_tensor::{Float, OrPanic, Tensor};
 
 use crate::error::AutogradError;
 use crate::op::Op;
@@ -50,7 +50,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn reshape(self, dims: &[usize]) -> Var<'t, T> {
-        self.try_reshape(dims).unwrap_or_else(|e| panic!("{e}"))
+        self.try_reshape(dims).or_panic()
     }
 
     /// [`reshape`](Self::reshape) that returns an error instead of panicking,

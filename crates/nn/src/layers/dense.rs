@@ -1,7 +1,7 @@
 //! [`Dense`]: a hidden layer, `activation(W·x + b)`.
 
 use rand::Rng;
-use strata_autograd::{Activation, Tape, Var};
+use strata_autograd::{Activation, AutogradError, Tape, Var};
 use strata_tensor::Float;
 
 use crate::diagnostics::{LayerTrace, Trace};
@@ -72,13 +72,23 @@ impl<T: Float> Dense<T> {
     }
 }
 
+impl<T: Float> Dense<T> {
+    /// The forward pass, or why `x` does not fit the layer.
+    pub(crate) fn try_forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>, AutogradError> {
+        let z = self.linear.try_affine(tape, x)?;
+        Ok(if self.activation == Activation::Identity { z } else { z.activation(self.activation) })
+    }
+}
+
 impl<T: Float> Module<T> for Dense<T> {
+    /// # Panics
+    /// If `x`'s last dimension is not the layer's input width; the message
+    /// names the layer, and the location is the caller's.
+    #[track_caller]
     fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
-        let z = self.linear.affine(tape, x);
-        if self.activation == Activation::Identity {
-            z
-        } else {
-            z.activation(self.activation)
+        match self.try_forward(tape, x) {
+            Ok(y) => y,
+            Err(e) => panic!("{}: {e}", self.describe()),
         }
     }
 
@@ -100,8 +110,12 @@ impl<T: Float> Module<T> for Dense<T> {
         format!("Dense({i} → {o}, {}{bias})", self.activation.spec())
     }
 
+    #[track_caller]
     fn forward_traced<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>, trace: &mut Trace<'t, T>) -> Var<'t, T> {
-        let z = self.linear.affine(tape, x);
+        let z = match self.linear.try_affine(tape, x) {
+            Ok(z) => z,
+            Err(e) => panic!("{}: {e}", self.describe()),
+        };
         let y = if self.activation == Activation::Identity { z } else { z.activation(self.activation) };
         let mut layer = LayerTrace::new(self.describe(), y, self.num_params());
         layer.activation = Some(self.activation);

@@ -1,7 +1,7 @@
 //! [`Linear`]: `y = x·Wᵀ + b`, with PyTorch's `(out, in)` weight layout.
 
 use rand::Rng;
-use strata_autograd::{Activation, Tape, Var};
+use strata_autograd::{Activation, AutogradError, Tape, Var};
 use strata_tensor::{Float, Tensor};
 
 use crate::diagnostics::{LayerTrace, Trace};
@@ -107,17 +107,24 @@ impl<T: Float> Linear<T> {
         self.weight.value().dims()[0]
     }
 
-    /// Records `x·Wᵀ + b`.
-    pub(crate) fn affine<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
+    /// Records `x·Wᵀ + b`, or says why the shapes do not fit.
+    pub(crate) fn try_affine<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>, AutogradError> {
         let w = tape.param(&self.weight);
         let b = self.bias.as_ref().map(|b| tape.param(b));
-        x.linear(w, b)
+        x.try_linear(w, b)
     }
 }
 
 impl<T: Float> Module<T> for Linear<T> {
+    /// # Panics
+    /// If `x`'s last dimension is not `in_features`; the message names the
+    /// layer, and the location is the caller's.
+    #[track_caller]
     fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
-        self.affine(tape, x)
+        match self.try_affine(tape, x) {
+            Ok(y) => y,
+            Err(e) => panic!("{}: {e}", self.describe()),
+        }
     }
 
     fn visit_params(&self, f: &mut dyn FnMut(&str, &Param<T>)) {

@@ -208,8 +208,20 @@ fn split_top(s: &str) -> Vec<&str> {
 }
 
 impl<T: Float> Module<T> for Mlp<T> {
+    /// # Panics
+    /// If `x` does not fit the first layer (or a layer built by hand does
+    /// not fit the one before it); the message names the layer
+    /// (`layers.0 (Dense(64 → 128, relu)): linear: …`), the location is the caller's.
+    #[track_caller]
     fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
-        self.layers.iter().fold(x, |h, layer| layer.forward(tape, h))
+        let mut h = x;
+        for (i, layer) in self.layers.iter().enumerate() {
+            h = match layer.try_forward(tape, h) {
+                Ok(y) => y,
+                Err(e) => panic!("layers.{i} ({}): {e}", layer.describe()),
+            };
+        }
+        h
     }
 
     fn visit_params(&self, f: &mut dyn FnMut(&str, &Param<T>)) {

@@ -359,3 +359,19 @@ mod derived {
         let _ = Module::forward(&m, &tape, tape.constant(Tensor::zeros([1, 2])));
     }
 }
+
+#[test]
+#[should_panic(expected = "layers.0 (Dense(64 → 128, relu)): linear: ")]
+fn a_model_fed_the_wrong_width_names_the_layer() {
+    let model = Mlp::new(&[64, 128, 10], Activation::Relu, &mut StdRng::seed_from_u64(1));
+    let tape = Tape::new();
+    let _ = model.forward(&tape, tape.constant(Tensor::zeros([8, 63])));
+}
+
+#[test]
+#[should_panic(expected = "Linear(4 → 2): linear: ")]
+fn a_layer_fed_the_wrong_width_names_itself() {
+    let layer = Linear::new(4, 2, &mut StdRng::seed_from_u64(1));
+    let tape = Tape::new();
+    let _ = layer.forward(&tape, tape.constant(Tensor::zeros([3, 5])));
+}

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use crate::error::TensorError;
+use crate::error::{OrPanic, TensorError};
 use crate::float::Float;
 use crate::kernels::{strided, CHUNK, PAR_THRESHOLD};
 use crate::scalar::sigmoid;
@@ -37,7 +37,7 @@ macro_rules! binary_ops {
                 #[must_use]
                 #[track_caller]
                 pub fn $name(&self, other: &Tensor<T>) -> Tensor<T> {
-                    self.$try_name(other).unwrap_or_else(|e| panic!("{e}"))
+                    self.$try_name(other).or_panic()
                 }
             )*
         }
@@ -159,7 +159,7 @@ impl<T: Float> Tensor<T> {
     #[must_use]
     #[track_caller]
     pub fn zip_with(&self, other: &Tensor<T>, f: impl Fn(T, T) -> T + Sync + Send) -> Tensor<T> {
-        self.try_zip_with(other, "zip_with", f).unwrap_or_else(|e| panic!("{e}"))
+        self.try_zip_with(other, "zip_with", f).or_panic()
     }
 
     fn try_zip_with(
@@ -265,7 +265,7 @@ impl<T: Float> Tensor<T> {
             .shape()
             .broadcast(mask.shape(), "where_mask")
             .and_then(|s| s.broadcast(other.shape(), "where_mask"))
-            .unwrap_or_else(|e| panic!("{e}"));
+            .or_panic();
         let (m, a, b) = (mask.broadcast_to(&shape), self.broadcast_to(&shape), other.broadcast_to(&shape));
         let out = m.to_vec().into_iter().zip(a.to_vec()).zip(b.to_vec());
         Tensor::from_parts(out.map(|((m, a), b)| if m != T::zero() { a } else { b }).collect::<Vec<T>>(), shape)

@@ -1,6 +1,6 @@
 //! The affine map of a dense layer, `x·Wᵀ + b`, as one product.
 
-use crate::error::TensorError;
+use crate::error::{OrPanic, TensorError};
 use crate::float::Float;
 use crate::kernels::gemm::{self, MatRef};
 use crate::shape::Shape;
@@ -76,7 +76,7 @@ impl<T: Float> Tensor<T> {
     #[must_use]
     #[track_caller]
     pub fn linear(&self, weight: &Tensor<T>, bias: Option<&Tensor<T>>) -> Tensor<T> {
-        self.try_linear(weight, bias).unwrap_or_else(|e| panic!("{e}"))
+        self.try_linear(weight, bias).or_panic()
     }
 }
 

@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 use smallvec::SmallVec;
 
-use crate::error::TensorError;
+use crate::error::{OrPanic, TensorError};
 use crate::float::Float;
 use crate::kernels::gemm::{self, MatRef};
 use crate::shape::Shape;
@@ -131,7 +131,7 @@ impl<T: Float> Tensor<T> {
     #[must_use]
     #[track_caller]
     pub fn matmul(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.try_matmul(other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_matmul(other).or_panic()
     }
 
     /// The name of the matmul micro-kernel this CPU runs for `T`

@@ -2,7 +2,7 @@
 //! contiguous data, narrow, squeeze) and gathers that copy (index_select,
 //! concat, stack).
 
-use crate::error::TensorError;
+use crate::error::{OrPanic, TensorError};
 use crate::float::Float;
 use crate::layout::Layout;
 use crate::shape::Shape;
@@ -16,7 +16,7 @@ impl<T: Float> Tensor<T> {
     /// [`TensorError::Reshape`] if the element counts differ.
     pub fn try_reshape(&self, shape: impl Into<Shape>) -> Result<Tensor<T>, TensorError> {
         let shape = shape.into();
-        if shape.numel() != self.numel() {
+        if shape.checked_numel() != Some(self.numel()) {
             return Err(TensorError::Reshape { from: self.shape().clone(), to: shape });
         }
         let base = self.contiguous();
@@ -33,7 +33,7 @@ impl<T: Float> Tensor<T> {
     #[must_use]
     #[track_caller]
     pub fn reshape(&self, shape: impl Into<Shape>) -> Tensor<T> {
-        self.try_reshape(shape).unwrap_or_else(|e| panic!("{e}"))
+        self.try_reshape(shape).or_panic()
     }
 
     /// All elements as a 1-D tensor.
@@ -271,7 +271,7 @@ impl<T: Float> Tensor<T> {
     #[must_use]
     #[track_caller]
     pub fn concat(tensors: &[&Tensor<T>], axis: isize) -> Tensor<T> {
-        Self::try_concat(tensors, axis).unwrap_or_else(|e| panic!("{e}"))
+        Self::try_concat(tensors, axis).or_panic()
     }
 
     /// Tensors of equal shape joined along a new axis at position `axis`.

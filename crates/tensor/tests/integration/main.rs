@@ -3,3 +3,4 @@
 
 mod broadcast;
 mod matmul_reference;
+mod panics;
