@@ -121,6 +121,9 @@ pub const SELU_SCALE: f64 = 1.050_700_987_355_480_5;
 pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
 
 const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+/// Above this `βx`, softplus with β ≠ 1 is `x` to working precision
+/// (PyTorch's `threshold`, 20).
+const SOFTPLUS_LINEAR: f64 = 20.0;
 const GELU_C: f64 = 0.044_715;
 
 impl Activation {
@@ -247,6 +250,13 @@ impl Activation {
             Activation::Softplus(b) => {
                 if b == 1.0 {
                     softplus(x)
+                } else if x * T::of(b) > T::of(SOFTPLUS_LINEAR) || (x * T::of(b)).is_infinite() {
+                    // ln(1 + e^(βx))/β = x to working precision (βx may even overflow).
+                    if x > T::zero() {
+                        x
+                    } else {
+                        T::zero()
+                    }
                 } else {
                     softplus(x * T::of(b)) / T::of(b)
                 }
@@ -295,11 +305,22 @@ impl Activation {
             Activation::Silu(b) => {
                 let bx = scaled(b, x);
                 let s = sigmoid(bx);
-                s * (one + bx * (one - s))
+                // Where σ has saturated (to 0 or 1), βx may be huge or even
+                // infinite: 0·∞ would make NaN of a derivative that is 0 or 1.
+                if s == zero || s == one {
+                    s
+                } else {
+                    s * (one + bx * (one - s))
+                }
             }
             Activation::Mish => {
                 let t = tanh(softplus(x));
-                t + x * (one - t * t) * sigmoid(x)
+                let sech2 = one - t * t;
+                if sech2 == zero {
+                    t
+                } else {
+                    t + x * sech2 * sigmoid(x)
+                }
             }
             Activation::Gelu(GeluApprox::None) => {
                 let cdf = T::of(0.5) * (one + erf(x / T::of(std::f64::consts::SQRT_2)));
@@ -310,7 +331,12 @@ impl Activation {
                 let k = T::of(SQRT_2_OVER_PI);
                 let u = k * (x + T::of(GELU_C) * x * x * x);
                 let t = tanh(u);
-                T::of(0.5) * (one + t) + T::of(0.5) * x * (one - t * t) * k * (one + T::of(3.0 * GELU_C) * x * x)
+                let sech2 = one - t * t;
+                // Once tanh has saturated the second term is exactly 0, but
+                // x³ and x² may have overflowed (|x| ≥ 1e13 in f32): 0·∞ = NaN.
+                let slope =
+                    if sech2 == zero { zero } else { T::of(0.5) * x * sech2 * k * (one + T::of(3.0 * GELU_C) * x * x) };
+                T::of(0.5) * (one + t) + slope
             }
             Activation::Softplus(b) => sigmoid(scaled(b, x)),
             Activation::Hardtanh(lo, hi) => {
@@ -460,6 +486,39 @@ mod tests {
         assert!("relu(2)".parse::<Activation>().unwrap_err().contains("takes no parameters"));
         assert!("hardtanh(1)".parse::<Activation>().unwrap_err().contains("takes 2 finite parameter(s)"));
         assert!("elu(x)".parse::<Activation>().unwrap_err().contains("`x` is not a number"));
+    }
+
+    /// Forward and derivative stay finite at huge inputs for every activation:
+    /// intermediates such as x³, βx or exp(x) overflow there, and 0·∞ made
+    /// NaN of GELU-tanh's derivative at |x| ≥ 1e20 (f32) and ≥ 1e155 (f64).
+    #[test]
+    fn finite_at_huge_inputs_in_f32_and_f64() {
+        let mut all = Activation::ALL.to_vec();
+        all.extend([Activation::Silu(2.0), Activation::Silu(0.5), Activation::Softplus(2.0), Activation::Elu(0.5)]);
+        for act in &all {
+            for x in [1e4f32, 1e20, f32::MAX / 2.0] {
+                for x in [x, -x] {
+                    let y = act.f(x);
+                    assert!(y.is_finite(), "{act}({x}) = {y}");
+                    let d = act.df(x, y);
+                    assert!(d.is_finite(), "{act}'({x}) = {d}");
+                }
+            }
+            for x in [1e4f64, 1e20, 1e155, 1e300, f64::MAX / 2.0] {
+                for x in [x, -x] {
+                    let y = act.f(x);
+                    assert!(y.is_finite(), "{act}({x}) = {y}");
+                    let d = act.df(x, y);
+                    assert!(d.is_finite(), "{act}'({x}) = {d}");
+                }
+            }
+        }
+        // The limits are the right ones, not merely finite.
+        assert_eq!(Activation::GELU_TANH.df(1e20f32, Activation::GELU_TANH.f(1e20f32)), 1.0);
+        assert_eq!(Activation::GELU_TANH.df(-1e20f32, Activation::GELU_TANH.f(-1e20f32)), 0.0);
+        assert_eq!(Activation::Silu(2.0).df(f32::MAX / 2.0, 0.0), 1.0);
+        assert_eq!(Activation::Softplus(2.0).f(f32::MAX / 2.0), f32::MAX / 2.0);
+        assert_eq!(Activation::Mish.df(1e300f64, 1e300), 1.0);
     }
 
     #[test]
