@@ -90,13 +90,43 @@ pub fn save_with_optimizer<T: Float, M: Module<T>>(
 /// saved from another architecture (another activation, say). The model is
 /// unchanged on error.
 pub fn load<T: Float, M: Module<T> + ?Sized>(path: impl AsRef<Path>, model: &mut M) -> Result<(), Error> {
+    load_with_limits(path, model, Limits::default())
+}
+
+/// [`load`] with other bounds on the file's header than [`Limits::default`]
+/// (a model with more than 65,536 tensors, say).
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with_limits<T: Float, M: Module<T> + ?Sized>(
+    path: impl AsRef<Path>,
+    model: &mut M,
+    limits: Limits,
+) -> Result<(), Error> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let file = path.display().to_string();
-    let tensors = read_tensors::<T>(&bytes, &file)?;
-    // Names and shapes first: a mismatch there names the exact tensor.
+    load_bytes_within(&bytes, &path.display().to_string(), model, limits)
+}
+
+/// [`load`] from bytes in memory (what [`to_bytes`] gives), named
+/// `<bytes>` in errors.
+///
+/// # Errors
+/// As [`load`], but for I/O.
+pub fn load_from_bytes<T: Float, M: Module<T> + ?Sized>(bytes: &[u8], model: &mut M) -> Result<(), Error> {
+    load_bytes_within(bytes, "<bytes>", model, Limits::default())
+}
+
+fn load_bytes_within<T: Float, M: Module<T> + ?Sized>(
+    bytes: &[u8],
+    file: &str,
+    model: &mut M,
+    limits: Limits,
+) -> Result<(), Error> {
+    let tensors = read_tensors_within::<T>(bytes, file, limits)?;
+    // Names, shapes and values first: a mismatch there names the exact tensor.
     check(model, &tensors)?;
-    check_architecture(&bytes, &file, model)?;
+    check_architecture(bytes, file, model, limits)?;
     apply(model, &tensors);
     Ok(())
 }
@@ -114,7 +144,7 @@ pub fn load_with_optimizer<T: Float, M: Module<T>>(
     let path = path.as_ref();
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(&file, &e))?;
+    let meta = metadata(&bytes, &file, Limits::default())?;
     let saved = meta.metadata().as_ref().and_then(|m| m.get("optimizer").cloned());
     if saved.as_deref() != Some(opt.name()) {
         return Err(Error::Checkpoint {
@@ -129,7 +159,7 @@ pub fn load_with_optimizer<T: Float, M: Module<T>>(
         .collect();
     // Check both before changing either.
     check(model, &tensors)?;
-    check_architecture(&bytes, &file, model)?;
+    check_architecture(&bytes, &file, model, Limits::default())?;
     opt.load_state_tensors(model, &state)?;
     apply(model, &tensors);
     Ok(())
@@ -232,13 +262,18 @@ fn json_string(s: &str) -> String {
 pub fn architecture(path: impl AsRef<Path>) -> Result<Option<String>, Error> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(&path.display().to_string(), &e))?;
+    let meta = metadata(&bytes, &path.display().to_string(), Limits::default())?;
     Ok(meta.metadata().as_ref().and_then(|m| m.get(ARCHITECTURE_KEY).cloned()))
 }
 
 /// Fails if the file records an architecture and it is not `model`'s.
-fn check_architecture<T: Float, M: Module<T> + ?Sized>(bytes: &[u8], file: &str, model: &M) -> Result<(), Error> {
-    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| corrupt(file, &e))?;
+fn check_architecture<T: Float, M: Module<T> + ?Sized>(
+    bytes: &[u8],
+    file: &str,
+    model: &M,
+    limits: Limits,
+) -> Result<(), Error> {
+    let meta = metadata(bytes, file, limits)?;
     match meta.metadata().as_ref().and_then(|m| m.get(ARCHITECTURE_KEY)) {
         Some(saved) if *saved != model.architecture() => Err(Error::ArchitectureMismatch {
             file: file.to_string(),
@@ -249,8 +284,71 @@ fn check_architecture<T: Float, M: Module<T> + ?Sized>(bytes: &[u8], file: &str,
     }
 }
 
+/// What a checkpoint file may ask of a reader before its header is parsed.
+/// safetensors' own header limit (100 MB) is far above what a model's state
+/// dict needs, and parsing a header of that size costs seconds and hundreds
+/// of megabytes; these bounds reject such a file in microseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest header, in bytes (default 8 MiB: about 80,000 tensors with
+    /// long names).
+    pub max_header_bytes: usize,
+    /// Most tensors (default 65,536).
+    pub max_tensors: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_header_bytes: 8 << 20, max_tensors: 1 << 16 }
+    }
+}
+
+/// Checks the header's declared length and tensor count against `limits`
+/// before anything parses it.
+fn check_limits(bytes: &[u8], file: &str, limits: Limits) -> Result<(), Error> {
+    let bad = |reason: String| Err(Error::Checkpoint { file: file.to_string(), reason });
+    let Some(len) = bytes.get(..8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))) else {
+        return bad(format!("not a readable safetensors file ({} bytes: too short for a header)", bytes.len()));
+    };
+    if len > (bytes.len() - 8) as u64 {
+        return bad(format!(
+            "not a readable safetensors file (its header of {len} bytes runs past the end of the {}-byte file)",
+            bytes.len()
+        ));
+    }
+    if len > limits.max_header_bytes as u64 {
+        return bad(format!(
+            "header of {len} bytes is over the limit of {} (Limits::max_header_bytes)",
+            limits.max_header_bytes
+        ));
+    }
+    let end = usize::try_from(len).map_or(bytes.len(), |l| l.saturating_add(8).min(bytes.len()));
+    let header = &bytes[8..end];
+    const KEY: &[u8] = b"\"dtype\"";
+    let tensors = header.windows(KEY.len()).filter(|w| *w == KEY).count();
+    if tensors > limits.max_tensors {
+        return bad(format!("{tensors} tensors is over the limit of {} (Limits::max_tensors)", limits.max_tensors));
+    }
+    Ok(())
+}
+
+/// The header of a safetensors buffer, within `limits`.
+fn metadata(bytes: &[u8], file: &str, limits: Limits) -> Result<safetensors::tensor::Metadata, Error> {
+    check_limits(bytes, file, limits)?;
+    SafeTensors::read_metadata(bytes).map(|(_, m)| m).map_err(|e| corrupt(file, &e))
+}
+
 /// Reads every tensor of a safetensors buffer as `T` (checking the dtype).
 fn read_tensors<T: Float>(bytes: &[u8], file: &str) -> Result<BTreeMap<String, Tensor<T>>, Error> {
+    read_tensors_within(bytes, file, Limits::default())
+}
+
+fn read_tensors_within<T: Float>(
+    bytes: &[u8],
+    file: &str,
+    limits: Limits,
+) -> Result<BTreeMap<String, Tensor<T>>, Error> {
+    check_limits(bytes, file, limits)?;
     let st = SafeTensors::deserialize(bytes).map_err(|e| corrupt(file, &e))?;
     let want = dtype_of::<T>();
     let mut out = BTreeMap::new();
@@ -300,7 +398,15 @@ fn check<T: Float, M: Module<T> + ?Sized>(model: &M, tensors: &BTreeMap<String, 
                     found: t.dims().to_vec(),
                 });
             }
-            Some(_) => {}
+            Some(t) => {
+                if let Some(i) = t.contiguous_data().iter().position(|v| !v.is_finite()) {
+                    let v = t.contiguous_data()[i].as_f64();
+                    err = Some(Error::InvalidTensor {
+                        name: name.to_string(),
+                        reason: format!("element {i} is {v}: a weight must be finite"),
+                    });
+                }
+            }
         }
     });
     if let Some(e) = err {
@@ -343,21 +449,52 @@ fn corrupt(file: &str, e: &safetensors::SafeTensorError) -> Error {
 }
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it into place.
+///
+/// The temporary file has one fixed name per target (`.NAME.strata-tmp`),
+/// so a crash leaves at most one behind and the next save reuses it; saves
+/// of one target from several processes take turns on an exclusive lock of
+/// `.NAME.strata-lock` (a file that is never renamed, so the lock is always
+/// on the same file). Temporary files of the older scheme (`.NAME.tmp-PID`)
+/// are removed.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().ok_or_else(|| Error::Checkpoint {
         file: path.display().to_string(),
         reason: "path has no file name".into(),
     })?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let name = name.to_string_lossy();
+    let tmp = dir.join(format!(".{name}.strata-tmp"));
+    let lock_path = dir.join(format!(".{name}.strata-lock"));
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(&lock_path, e))?;
+    lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+    remove_stale_temp_files(dir, &name);
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
+    // Unlocked when `lock` is dropped, after the rename.
     result.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         Error::io(path, e)
     })
+}
+
+/// Removes `.NAME.tmp-PID` files that crashed saves of the older scheme left.
+fn remove_stale_temp_files(dir: &Path, name: &str) {
+    let prefix = format!(".{name}.tmp-");
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        if file.strip_prefix(&prefix).is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }

@@ -56,6 +56,16 @@ pub enum Error {
         /// The file's dtype.
         found: String,
     },
+    /// A tensor read from a file holds values the model or optimizer cannot
+    /// use: NaN or infinite weights, a negative second moment, a step count
+    /// that is not a whole number in range.
+    #[error("tensor `{name}`: {reason}")]
+    InvalidTensor {
+        /// State-dict name.
+        name: String,
+        /// What is wrong, with the element where it helps.
+        reason: String,
+    },
     /// The checkpoint was saved from another architecture than the model's
     /// (its `strata.architecture` metadata differs).
     #[error("checkpoint {file} holds a {saved}, not this model's {model}")]

@@ -40,8 +40,9 @@ impl<T: Float> Dataset<T> {
     /// A dataset from features `[n, d]` and `n` labels in `0..classes`.
     ///
     /// # Errors
-    /// [`Error::Data`] if the features are not 2-D, the counts differ, a label
-    /// is out of range, or a feature is NaN or infinite (naming the sample).
+    /// [`Error::Data`] if the features are not 2-D, there are no samples, no
+    /// features or no classes, the counts differ, a label is out of range, or
+    /// a feature is NaN or infinite (naming the sample).
     pub fn new(features: Tensor<T>, labels: Vec<usize>, classes: usize) -> Result<Self, Error> {
         let bad = |reason: String| Err(Error::data("dataset", reason));
         if features.rank() != 2 {
@@ -49,6 +50,13 @@ impl<T: Float> Dataset<T> {
         }
         if features.dims()[0] != labels.len() {
             return bad(format!("{} feature rows but {} labels", features.dims()[0], labels.len()));
+        }
+        if labels.is_empty() || features.dims()[1] == 0 || classes == 0 {
+            return bad(format!(
+                "a dataset needs samples, features and classes: got {} samples of {} features in {classes} classes",
+                labels.len(),
+                features.dims()[1]
+            ));
         }
         if let Some((i, l)) = labels.iter().enumerate().find(|&(_, &l)| l >= classes) {
             return bad(format!("sample {i} has label {l}, outside 0..{classes}"));

@@ -56,6 +56,9 @@ impl Dataset<f32> {
             }
         }
         let n = labels.len();
+        if n == 0 {
+            return Err(Error::data(file, "no rows: an empty file is not a dataset"));
+        }
         let features = Tensor::from_vec(features, [n, 64]).map_err(|e| Error::data(file, e.to_string()))?;
         Dataset::new(features, labels, 10)
     }
@@ -89,7 +92,11 @@ mod tests {
         let e = Dataset::from_digits_csv(b"1,2,3\n", "t.csv").unwrap_err();
         assert!(e.to_string().contains("line 1: 3 columns, expected 65"));
         let nan = good.replacen('0', "NaN", 1);
-        let e = Dataset::from_digits_csv(nan.as_bytes(), "t.csv").unwrap_err();
-        assert!(e.to_string().contains("is not finite"), "{e}");
+        let e = Dataset::from_digits_csv(format!("{good}\n{good}\n{nan}\n").as_bytes(), "t.csv").unwrap_err();
+        assert_eq!(e.to_string(), "t.csv: line 3 column 1: `NaN` is not finite");
+        for empty in ["", "\n\n  \n"] {
+            let e = Dataset::from_digits_csv(empty.as_bytes(), "t.csv").unwrap_err();
+            assert_eq!(e.to_string(), "t.csv: no rows: an empty file is not a dataset");
+        }
     }
 }

@@ -70,7 +70,14 @@ impl Dataset<f32> {
         if let Some((i, &l)) = lab.data.iter().enumerate().find(|&(_, &l)| l > 9) {
             return Err(Error::data(lname, format!("label {i} is {l}, not a digit 0-9")));
         }
-        let d: usize = img.dims[1..].iter().product();
+        // The dimensions come from the file: multiply with checks.
+        let d = img.dims[1..]
+            .iter()
+            .try_fold(1usize, |a, &x| a.checked_mul(x))
+            .ok_or_else(|| Error::data(&iname, format!("image dimensions {:?} overflow", &img.dims[1..])))?;
+        if n == 0 || d == 0 {
+            return Err(Error::data(iname, format!("no images to train on: dimensions {:?}", img.dims)));
+        }
         let pixels: Vec<f32> = img.data.iter().map(|&p| f32::from(p) / 255.0).collect();
         let features = Tensor::from_vec(pixels, [n, d]).map_err(|e| Error::data(iname, e.to_string()))?;
         Dataset::new(features, lab.data.iter().map(|&l| l as usize).collect(), 10)

@@ -70,6 +70,10 @@ impl UpdateRule for AdagradRule {
         vec!["sum"]
     }
 
+    fn non_negative(&self, _buffer: usize) -> bool {
+        true
+    }
+
     fn initial(&self, _buffer: usize) -> f64 {
         self.initial_accumulator_value
     }

@@ -98,6 +98,9 @@ impl UpdateRule for AdamWRule {
     fn buffers(&self) -> Vec<&'static str> {
         self.0.buffers()
     }
+    fn non_negative(&self, buffer: usize) -> bool {
+        self.0.non_negative(buffer)
+    }
     fn update<T: Float>(&self, step: u64, lr: f64, param: &mut [T], grad: &[T], buffers: &mut [Vec<T>]) {
         self.0.update(step, lr, param, grad, buffers);
     }
@@ -114,6 +117,10 @@ impl UpdateRule for AdamRule {
 
     fn buffers(&self) -> Vec<&'static str> {
         vec!["exp_avg", "exp_avg_sq"]
+    }
+
+    fn non_negative(&self, buffer: usize) -> bool {
+        buffer == 1
     }
 
     fn update<T: Float>(&self, step: u64, lr: f64, param: &mut [T], grad: &[T], buffers: &mut [Vec<T>]) {

@@ -47,6 +47,11 @@ pub use rmsprop::{RmsProp, RmsPropRule};
 pub use schedule::{Constant, CosineAnnealing, ExponentialLr, LinearWarmup, LrSchedule, StepLr};
 pub use sgd::{Sgd, SgdRule};
 
+/// The largest step count a loaded checkpoint may hold: the update rules
+/// raise β to the step as an `i32` (`β^t` for bias correction), and a count
+/// beyond it would wrap.
+pub const MAX_STEP: u64 = i32::MAX as u64 - 1;
+
 /// Where an optimizer finds a parameter's gradient: one backward pass's
 /// [`Grads`], or a [`GradAccumulator`] summed over several.
 pub trait GradSource<T: Float> {
@@ -68,6 +73,12 @@ pub trait UpdateRule: Clone {
     /// Names of the per-parameter state buffers, PyTorch's where it has them
     /// (`exp_avg`, `exp_avg_sq`); each is as long as the parameter.
     fn buffers(&self) -> Vec<&'static str>;
+
+    /// Whether buffer `i` can never be negative (a second moment, a sum of
+    /// squares): a loaded checkpoint with a negative value there is refused.
+    fn non_negative(&self, _buffer: usize) -> bool {
+        false
+    }
 
     /// Initial value of buffer `i` (zero unless the algorithm says otherwise).
     fn initial(&self, _buffer: usize) -> f64 {
@@ -252,9 +263,14 @@ impl<R: UpdateRule> Optim<R> {
     /// Restores state saved by [`state_tensors`](Self::state_tensors) for the
     /// same architecture. All-or-nothing: on error the state is unchanged.
     ///
+    /// The whole state is validated before any of it is taken: step counts
+    /// must be whole numbers in `0..=MAX_STEP`, buffers finite, and second
+    /// moments not negative.
+    ///
     /// # Errors
     /// [`Error::MissingTensor`] or [`Error::ShapeMismatch`] naming the first
-    /// buffer that is absent or does not fit its parameter.
+    /// buffer that is absent or does not fit its parameter;
+    /// [`Error::InvalidTensor`] naming the first that holds an unusable value.
     pub fn load_state_tensors<T: Float, M: Module<T> + ?Sized>(
         &mut self,
         model: &M,
@@ -285,10 +301,42 @@ impl<R: UpdateRule> Optim<R> {
                         });
                         return;
                     }
-                    Some(t) => buffers.push(t.to_vec()),
+                    Some(t) => {
+                        let values = t.to_vec();
+                        let bad = if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+                            Some(format!("element {i} is {}, not finite", values[i].as_f64()))
+                        } else if self.rule.non_negative(buffers.len()) {
+                            values.iter().position(|v| v.as_f64() < 0.0).map(|i| {
+                                format!("element {i} is {}: a second moment cannot be negative", values[i].as_f64())
+                            })
+                        } else {
+                            None
+                        };
+                        if let Some(reason) = bad {
+                            err = Some(Error::InvalidTensor { name: key, reason });
+                            return;
+                        }
+                        buffers.push(values);
+                    }
                 }
             }
-            let step = step.to_vec().first().map_or(0, |s| s.as_f64() as u64);
+            let key = format!("{name}.step");
+            let s = step.to_vec();
+            let valid = match s.as_slice() {
+                [s] => {
+                    let v = s.as_f64();
+                    (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= MAX_STEP as f64).then_some(v as u64)
+                }
+                _ => None,
+            };
+            let Some(step) = valid else {
+                let reason = format!(
+                    "{:?} is not a step count (one whole number in 0..={MAX_STEP})",
+                    s.iter().map(|v| v.as_f64()).collect::<Vec<_>>()
+                );
+                err = Some(Error::InvalidTensor { name: key, reason });
+                return;
+            };
             fresh.insert(p.id(), ParamState::new::<T>(step, buffers));
         });
         match err {

@@ -74,6 +74,10 @@ impl UpdateRule for RmsPropRule {
         "rmsprop"
     }
 
+    fn non_negative(&self, buffer: usize) -> bool {
+        buffer == 0
+    }
+
     fn buffers(&self) -> Vec<&'static str> {
         let mut b = vec!["square_avg"];
         if self.momentum > 0.0 {

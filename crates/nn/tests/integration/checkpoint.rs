@@ -170,8 +170,12 @@ fn save_replaces_atomically_and_leaves_no_temporary_file() {
     let a = Mlp::new(&[3, 3], Activation::Relu, &mut StdRng::seed_from_u64(1));
     checkpoint::save(&path, &a).unwrap();
     checkpoint::save(&path, &a).unwrap();
-    let files: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(files, vec![std::ffi::OsString::from("model.safetensors")]);
+    let mut files: Vec<_> =
+        std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    files.sort();
+    // No temporary file; the (empty) lock file that serialises saves stays.
+    assert_eq!(files, [".model.safetensors.strata-lock", "model.safetensors"]);
+    assert_eq!(std::fs::metadata(path.with_file_name(".model.safetensors.strata-lock")).unwrap().len(), 0);
     // A directory that does not exist: an error, and the old file elsewhere is untouched.
     let e = checkpoint::save(path.parent().unwrap().join("no/such/dir/m.safetensors"), &a).unwrap_err();
     assert!(matches!(e, Error::Io { .. }), "{e}");

@@ -2,7 +2,9 @@
 //! (One binary instead of one per file keeps `cargo test`'s link time small.)
 
 mod checkpoint;
+mod determinism;
 mod diagnostics;
+mod hostile_files;
 mod inference;
 mod mnist_files;
 mod modules;
