@@ -26,6 +26,10 @@ pub use strata_derive as derive;
 pub use strata_nn as nn;
 pub use strata_tensor as tensor;
 
+/// Data-parallel training over MPI (feature `distributed`; needs Open MPI).
+#[cfg(feature = "distributed")]
+pub use strata_distributed as distributed;
+
 /// The `rand` crate Strata's seeded constructors take their generators from
 /// (`strata::rand::{rngs::StdRng, SeedableRng}`), so a program needs no
 /// `rand` dependency of its own, and no version that could differ.
