@@ -42,11 +42,22 @@ pub enum Reduction {
 }
 
 impl Reduction {
+    /// Reduces per-element losses.
     fn apply<'t, T: Float>(self, each: Var<'t, T>) -> Var<'t, T> {
         match self {
             Reduction::Mean => each.mean(),
             Reduction::Sum => each.sum(),
             Reduction::None => each,
+        }
+    }
+
+    /// A fused op's mean over `n` elements as this reduction (`Mean` or `Sum`).
+    fn of_fused_mean<'t, T: Float>(self, mean: Var<'t, T>, n: usize) -> Var<'t, T> {
+        debug_assert!(self != Reduction::None, "a fused mean cannot be unreduced");
+        if self == Reduction::Sum {
+            mean.mul_scalar(T::of(n as f64))
+        } else {
+            mean
         }
     }
 }
@@ -106,8 +117,7 @@ pub fn cross_entropy<'t, T: Float>(logits: Var<'t, T>, labels: &[usize]) -> Var<
 pub fn cross_entropy_reduced<'t, T: Float>(logits: Var<'t, T>, labels: &[usize], reduction: Reduction) -> Var<'t, T> {
     let mean = logits.cross_entropy(labels); // checks the labels, whatever the reduction
     match reduction {
-        Reduction::Mean => mean,
-        Reduction::Sum => mean.mul_scalar(T::of(labels.len() as f64)),
+        Reduction::Mean | Reduction::Sum => reduction.of_fused_mean(mean, labels.len()),
         Reduction::None => {
             let dims = logits.dims();
             let onehot = Tensor::from_fn(dims.clone(), |ix| if labels[ix[0]] == ix[1] { T::one() } else { T::zero() });
@@ -141,8 +151,7 @@ pub fn bce_with_logits_reduced<'t, T: Float>(
 ) -> Var<'t, T> {
     check_same("bce_with_logits", &logits, &targets);
     if let (Some(t), Reduction::Mean | Reduction::Sum) = (targets.as_constant(), reduction) {
-        let mean = logits.bce_with_logits(t);
-        return if reduction == Reduction::Sum { mean.mul_scalar(T::of(t.numel() as f64)) } else { mean };
+        return reduction.of_fused_mean(logits.bce_with_logits(t), t.numel());
     }
     let t = targets.on_tape_of(logits);
     reduction.apply(logits.softplus() - logits * t)
@@ -167,8 +176,7 @@ pub fn mse<'t, T: Float>(pred: Var<'t, T>, targets: impl Target<'t, T>) -> Var<'
 pub fn mse_reduced<'t, T: Float>(pred: Var<'t, T>, targets: impl Target<'t, T>, reduction: Reduction) -> Var<'t, T> {
     check_same("mse", &pred, &targets);
     if let (Some(t), Reduction::Mean | Reduction::Sum) = (targets.as_constant(), reduction) {
-        let mean = pred.mse(t);
-        return if reduction == Reduction::Sum { mean.mul_scalar(T::of(t.numel() as f64)) } else { mean };
+        return reduction.of_fused_mean(pred.mse(t), t.numel());
     }
     let t = targets.on_tape_of(pred);
     reduction.apply((pred - t).square())
