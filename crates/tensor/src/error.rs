@@ -82,11 +82,20 @@ pub trait OrPanic<T> {
 
 impl<T, E: std::fmt::Display> OrPanic<T> for Result<T, E> {
     #[track_caller]
-    #[inline]
+    #[inline(always)]
     fn or_panic(self) -> T {
         match self {
             Ok(v) => v,
-            Err(e) => panic!("{e}"),
+            Err(e) => op_failed(&e),
         }
     }
+}
+
+/// The panic of [`OrPanic::or_panic`], out of line: the hot path keeps only
+/// the match, and one copy of the formatting serves every error type.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn op_failed(e: &dyn std::fmt::Display) -> ! {
+    panic!("{e}")
 }

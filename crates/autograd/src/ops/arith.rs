@@ -3,7 +3,7 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use strata_tensor::{Float, OrPanic, TensorError};
+use strata_tensor::{Float, OrPanic, Tensor, TensorError};
 
 use crate::error::AutogradError;
 use crate::op::Op;
@@ -22,7 +22,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn add(self, other: Var<'_, T>) -> Var<'t, T> {
-        self.try_add(other).or_panic()
+        self.binary(other, "add", Op::Add(self.index, other.index), |a, b| a.try_add(b))
     }
 
     /// [`add`](Self::add) that returns an error instead of panicking, for
@@ -42,7 +42,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn sub(self, other: Var<'_, T>) -> Var<'t, T> {
-        self.try_sub(other).or_panic()
+        self.binary(other, "sub", Op::Sub(self.index, other.index), |a, b| a.try_sub(b))
     }
 
     /// [`sub`](Self::sub) that returns an error instead of panicking, for
@@ -62,7 +62,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn mul(self, other: Var<'_, T>) -> Var<'t, T> {
-        self.try_mul(other).or_panic()
+        self.binary(other, "mul", Op::Mul(self.index, other.index), |a, b| a.try_mul(b))
     }
 
     /// [`mul`](Self::mul) that returns an error instead of panicking, for
@@ -82,7 +82,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn div(self, other: Var<'_, T>) -> Var<'t, T> {
-        self.try_div(other).or_panic()
+        self.binary(other, "div", Op::Div(self.index, other.index), |a, b| a.try_div(b))
     }
 
     /// [`div`](Self::div) that returns an error instead of panicking, for
@@ -103,7 +103,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn matmul(self, other: Var<'_, T>) -> Var<'t, T> {
-        self.try_matmul(other).or_panic()
+        self.binary(other, "matmul", Op::Matmul(self.index, other.index), recorded_matmul)
     }
 
     /// [`matmul`](Self::matmul) that returns an error instead of panicking.
@@ -112,17 +112,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// [`AutogradError::Tensor`] naming both shapes if they do not fit,
     /// [`AutogradError::DifferentTapes`] if the vars come from different tapes.
     pub fn try_matmul(self, other: Var<'_, T>) -> Result<Var<'t, T>, AutogradError> {
-        self.try_binary(other, "matmul", Op::Matmul(self.index, other.index), |a, b| {
-            if !((2..=3).contains(&a.rank()) && (2..=3).contains(&b.rank())) {
-                return Err(TensorError::Mismatch {
-                    op: "matmul",
-                    lhs: a.shape().clone(),
-                    rhs: b.shape().clone(),
-                    reason: "operands of a recorded matmul must be 2-D or 3-D".into(),
-                });
-            }
-            a.try_matmul(b)
-        })
+        self.try_binary(other, "matmul", Op::Matmul(self.index, other.index), recorded_matmul)
     }
 
     /// A dense layer's affine map, `self · weightᵀ + bias`, recorded as one op:
@@ -138,7 +128,24 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn linear(self, weight: Var<'_, T>, bias: Option<Var<'_, T>>) -> Var<'t, T> {
-        self.try_linear(weight, bias).or_panic()
+        if self.dims().len() > 2 {
+            return self.try_linear(weight, bias).or_panic();
+        }
+        self.same_tape(&weight, "linear");
+        if let Some(b) = &bias {
+            self.same_tape(b, "linear");
+        }
+        match self.linear_value(weight, bias) {
+            Ok(out) => self.tape.record(Op::Linear(self.index, weight.index, bias.map(|b| b.index)), out),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// The 2-D (or 1-D) `x·Wᵀ + b` of the three vars' values.
+    fn linear_value(self, weight: Var<'_, T>, bias: Option<Var<'_, T>>) -> Result<Tensor<T>, TensorError> {
+        let nodes = self.tape.nodes.borrow();
+        let b = bias.map(|b| &nodes.values[b.index]);
+        nodes.values[self.index].try_linear(&nodes.values[weight.index], b)
     }
 
     /// [`linear`](Self::linear) that returns an error instead of panicking.
@@ -161,11 +168,7 @@ impl<'t, T: Float> Var<'t, T> {
         if foreign(&weight) || bias.as_ref().is_some_and(foreign) {
             return Err(AutogradError::DifferentTapes { op: "linear" });
         }
-        let out = {
-            let nodes = self.tape.nodes.borrow();
-            let b = bias.map(|b| &nodes.values[b.index]);
-            nodes.values[self.index].try_linear(&nodes.values[weight.index], b)?
-        };
+        let out = self.linear_value(weight, bias)?;
         Ok(self.tape.record(Op::Linear(self.index, weight.index, bias.map(|b| b.index)), out))
     }
 
@@ -342,4 +345,17 @@ impl<'t, T: Float> Neg for Var<'t, T> {
     fn neg(self) -> Var<'t, T> {
         Var::neg(self)
     }
+}
+
+/// A recorded matmul's value: 2-D or 3-D operands only (what its backward handles).
+fn recorded_matmul<T: Float>(a: &Tensor<T>, b: &Tensor<T>) -> Result<Tensor<T>, TensorError> {
+    if !((2..=3).contains(&a.rank()) && (2..=3).contains(&b.rank())) {
+        return Err(TensorError::Mismatch {
+            op: "matmul",
+            lhs: a.shape().clone(),
+            rhs: b.shape().clone(),
+            reason: "operands of a recorded matmul must be 2-D or 3-D".into(),
+        });
+    }
+    a.try_matmul(b)
 }

@@ -37,7 +37,7 @@ macro_rules! binary_ops {
                 #[must_use]
                 #[track_caller]
                 pub fn $name(&self, other: &Tensor<T>) -> Tensor<T> {
-                    self.$try_name(other).or_panic()
+                    self.zip_or_panic(other, $opname, |$a, $b| $body)
                 }
             )*
         }
@@ -159,7 +159,7 @@ impl<T: Float> Tensor<T> {
     #[must_use]
     #[track_caller]
     pub fn zip_with(&self, other: &Tensor<T>, f: impl Fn(T, T) -> T + Sync + Send) -> Tensor<T> {
-        self.try_zip_with(other, "zip_with", f).or_panic()
+        self.zip_or_panic(other, "zip_with", f)
     }
 
     fn try_zip_with(
@@ -168,11 +168,37 @@ impl<T: Float> Tensor<T> {
         op: &'static str,
         f: impl Fn(T, T) -> T + Sync + Send,
     ) -> Result<Tensor<T>, TensorError> {
+        let shape = self.broadcast_for(other, op)?;
+        Ok(self.zip_in(other, shape, f))
+    }
+
+    /// The panicking form of [`try_zip_with`](Self::try_zip_with): only the
+    /// (small) broadcast shape passes through a `Result`, not the output
+    /// tensor, which keeps the hot path of every binary op lean.
+    #[track_caller]
+    #[inline]
+    fn zip_or_panic(&self, other: &Tensor<T>, op: &'static str, f: impl Fn(T, T) -> T + Sync + Send) -> Tensor<T> {
+        let shape = self.broadcast_for(other, op).or_panic();
+        self.zip_in(other, shape, f)
+    }
+
+    /// `None` when the shapes are equal, else their broadcast shape.
+    #[inline]
+    fn broadcast_for(&self, other: &Tensor<T>, op: &'static str) -> Result<Option<Shape>, TensorError> {
         if self.shape() == other.shape() {
-            let out = strided::zip(&self.data, &self.layout, &other.data, &other.layout, f);
-            return Ok(Tensor::from_parts(out, self.shape().clone()));
+            Ok(None)
+        } else {
+            self.shape().broadcast(other.shape(), op).map(Some)
         }
-        let shape = self.shape().broadcast(other.shape(), op)?;
+    }
+
+    /// `f` over both operands, broadcast to `shape` (`None`: both have this one's).
+    #[inline]
+    fn zip_in(&self, other: &Tensor<T>, shape: Option<Shape>, f: impl Fn(T, T) -> T + Sync + Send) -> Tensor<T> {
+        let Some(shape) = shape else {
+            let out = strided::zip(&self.data, &self.layout, &other.data, &other.layout, f);
+            return Tensor::from_parts(out, self.shape().clone());
+        };
         // A bias added to every row: both contiguous, one operand's shape the
         // trailing dimensions of the other's. Common and small, so it skips
         // the general strided walk.
@@ -180,15 +206,15 @@ impl<T: Float> Tensor<T> {
             && let (Some(a), Some(b)) = (self.as_slice(), other.as_slice())
         {
             if &shape == self.shape() && self.dims().ends_with(other.dims()) {
-                return Ok(Tensor::from_parts(strided::zip_rows(a, b, f), shape));
+                return Tensor::from_parts(strided::zip_rows(a, b, f), shape);
             }
             if &shape == other.shape() && other.dims().ends_with(self.dims()) {
-                return Ok(Tensor::from_parts(strided::zip_rows(b, a, |y, x| f(x, y)), shape));
+                return Tensor::from_parts(strided::zip_rows(b, a, |y, x| f(x, y)), shape);
             }
         }
         let la = self.layout.broadcast_to(&shape);
         let lb = other.layout.broadcast_to(&shape);
-        Ok(Tensor::from_parts(strided::zip(&self.data, &la, &other.data, &lb, f), shape))
+        Tensor::from_parts(strided::zip(&self.data, &la, &other.data, &lb, f), shape)
     }
 
     /// Every element plus `s`.
