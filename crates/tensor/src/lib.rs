@@ -43,5 +43,6 @@ pub use error::{OrPanic, TensorError};
 pub use float::Float;
 pub use kernels::gemm::GemmKernel;
 pub use layout::{Layout, Strides};
+pub use ops::ConvParams;
 pub use shape::Shape;
 pub use tensor::Tensor;

@@ -1,6 +1,7 @@
 //! Slice-and-stride kernels: the loops behind the tensor ops. All of the
 //! crate's `unsafe` code lives below this module (the SIMD gemm kernels).
 
+pub(crate) mod conv;
 pub(crate) mod gemm;
 pub(crate) mod reduce;
 pub(crate) mod strided;

@@ -2,5 +2,6 @@
 //! (One binary instead of one per file keeps `cargo test`'s link time small.)
 
 mod broadcast;
+mod conv_reference;
 mod matmul_reference;
 mod panics;
