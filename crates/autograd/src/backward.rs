@@ -181,6 +181,14 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
                 let scale = g.item() * T::of(2.0) / T::of(targets.numel() as f64);
                 sink.send(i, *a, || val(*a).zip_with(targets, |x, t| (x - t) * scale));
             }
+            Op::Conv2d(c) => {
+                let (x, w, b, p) = **c;
+                sink.send(i, x, || g.conv2d_backward_input(val(w), val(x).dims(), p));
+                sink.send(i, w, || g.conv2d_backward_weight(val(x), val(w).dims(), p));
+                if let Some(b) = b {
+                    sink.send(i, b, || g.sum_axis(3, false).sum_axis(2, false).sum_axis(0, false));
+                }
+            }
             Op::Custom(op, inputs) => {
                 let values: Vec<&Tensor<T>> = inputs.iter().map(|&p| val(p)).collect();
                 let shares = op.backward(&values, out, &g);

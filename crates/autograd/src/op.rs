@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use strata_tensor::{Float, Tensor};
+use strata_tensor::{ConvParams, Float, Tensor};
 
 use crate::activation::Activation;
 use crate::custom::CustomOp;
@@ -62,6 +62,9 @@ pub(crate) enum Op<T: Float> {
     BceWithLogits(usize, Box<Tensor<T>>),
     /// Mean squared error; keeps the targets.
     Mse(usize, Box<Tensor<T>>),
+    /// 2-D convolution: input, weight, optional bias and the parameters
+    /// (boxed: every node holds an `Op`, and this one is rare and large).
+    Conv2d(Box<(usize, usize, Option<usize>, ConvParams)>),
     /// A user's op and its inputs.
     Custom(Box<dyn CustomOp<T>>, Box<[usize]>),
 }
@@ -103,6 +106,7 @@ impl<T: Float> Op<T> {
             Op::CrossEntropy(..) => "cross_entropy",
             Op::BceWithLogits(..) => "bce_with_logits",
             Op::Mse(..) => "mse",
+            Op::Conv2d(_) => "conv2d",
             Op::Custom(op, _) => return op.name().to_string(),
         };
         s.to_string()
@@ -145,6 +149,13 @@ impl<T: Float> Op<T> {
                 f(*w);
                 if let Some(b) = b {
                     f(*b);
+                }
+            }
+            Op::Conv2d(c) => {
+                f(c.0);
+                f(c.1);
+                if let Some(b) = c.2 {
+                    f(b);
                 }
             }
             Op::Concat(parts, _) => parts.iter().copied().for_each(f),

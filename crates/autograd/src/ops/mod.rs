@@ -3,5 +3,6 @@
 
 mod activation;
 mod arith;
+mod conv;
 mod loss;
 mod shape;

@@ -84,6 +84,21 @@ proptest! {
         prop_assert!(g.wrt(&v).unwrap().to_vec().iter().all(|&d| d == 1.0));
     }
 
+    // conv2d with every hyper-parameter: dX is the transposed convolution,
+    // dW = Σ dY·colsᵀ, db = Σ dY; batch 1, 1×1 kernels and kernels as large
+    // as the padded input among the cases.
+    #[test]
+    fn conv2d_gradients(n in 1usize..3, groups in 1usize..3, cg in 1usize..3, og in 1usize..3,
+                        h in 1usize..6, w in 1usize..6, kh in 1usize..4, kw in 1usize..4,
+                        stride in 1usize..3, pad in 0usize..2, dil in 1usize..3, seed in 0u64..1000) {
+        prop_assume!(dil * (kh - 1) < h + 2 * pad && dil * (kw - 1) < w + 2 * pad);
+        let p = strata_tensor::ConvParams { stride: [stride, stride], padding: [pad, pad], dilation: [dil, dil], groups };
+        let x = t(&[n, cg * groups, h, w], seed);
+        let k = t(&[og * groups, cg, kh, kw], seed + 1);
+        let b = t(&[og * groups], seed + 2);
+        ok(gradcheck(move |_, v| v[0].conv2d(v[1], Some(v[2]), p).tanh().sum(), &[x, k, b]))?;
+    }
+
     // Softmax along any axis: each slice along it sums to one, and the
     // gradient checks along that axis.
     #[test]
