@@ -189,6 +189,17 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
                     sink.send(i, b, || g.sum_axis(3, false).sum_axis(2, false).sum_axis(0, false));
                 }
             }
+            Op::MaxPool2d(a, taken) => sink.send(i, *a, || {
+                let mut dx = vec![T::zero(); val(*a).numel()];
+                for (&at, &gv) in taken.iter().zip(g.contiguous_data().iter()) {
+                    dx[at] += gv;
+                }
+                Tensor::from_vec(dx, val(*a).shape().clone()).expect("the input's size")
+            }),
+            Op::AvgPool2d(p) => {
+                let (a, pool) = **p;
+                sink.send(i, a, || g.try_avg_pool2d_backward(val(a).dims(), pool).expect("checked in forward"));
+            }
             Op::Custom(op, inputs) => {
                 let values: Vec<&Tensor<T>> = inputs.iter().map(|&p| val(p)).collect();
                 let shares = op.backward(&values, out, &g);

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use strata_tensor::{ConvParams, Float, Tensor};
+use strata_tensor::{ConvParams, Float, Pool2d, Tensor};
 
 use crate::activation::Activation;
 use crate::custom::CustomOp;
@@ -65,6 +65,10 @@ pub(crate) enum Op<T: Float> {
     /// 2-D convolution: input, weight, optional bias and the parameters
     /// (boxed: every node holds an `Op`, and this one is rare and large).
     Conv2d(Box<(usize, usize, Option<usize>, ConvParams)>),
+    /// Max pooling: the input and, per output, the flat index it took.
+    MaxPool2d(usize, Arc<[usize]>),
+    /// Average pooling (padding counted, as PyTorch's default).
+    AvgPool2d(Box<(usize, Pool2d)>),
     /// A user's op and its inputs.
     Custom(Box<dyn CustomOp<T>>, Box<[usize]>),
 }
@@ -107,6 +111,8 @@ impl<T: Float> Op<T> {
             Op::BceWithLogits(..) => "bce_with_logits",
             Op::Mse(..) => "mse",
             Op::Conv2d(_) => "conv2d",
+            Op::MaxPool2d(..) => "max_pool2d",
+            Op::AvgPool2d(_) => "avg_pool2d",
             Op::Custom(op, _) => return op.name().to_string(),
         };
         s.to_string()
@@ -143,7 +149,9 @@ impl<T: Float> Op<T> {
             | Op::LogSoftmax(a, _)
             | Op::CrossEntropy(a, ..)
             | Op::BceWithLogits(a, _)
-            | Op::Mse(a, _) => f(*a),
+            | Op::Mse(a, _)
+            | Op::MaxPool2d(a, _) => f(*a),
+            Op::AvgPool2d(p) => f(p.0),
             Op::Linear(x, w, b) => {
                 f(*x);
                 f(*w);

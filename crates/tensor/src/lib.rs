@@ -43,6 +43,6 @@ pub use error::{OrPanic, TensorError};
 pub use float::Float;
 pub use kernels::gemm::GemmKernel;
 pub use layout::{Layout, Strides};
-pub use ops::ConvParams;
+pub use ops::{ConvParams, Pool2d};
 pub use shape::Shape;
 pub use tensor::Tensor;

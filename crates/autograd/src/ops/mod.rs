@@ -5,4 +5,5 @@ mod activation;
 mod arith;
 mod conv;
 mod loss;
+mod pool;
 mod shape;

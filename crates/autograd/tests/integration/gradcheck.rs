@@ -99,6 +99,24 @@ proptest! {
         ok(gradcheck(move |_, v| v[0].conv2d(v[1], Some(v[2]), p).tanh().sum(), &[x, k, b]))?;
     }
 
+    // Pooling: max sends the gradient to the element each window took
+    // (values distinct, so no ties), average spreads g/(k·k) over the
+    // window; the 1×1 adaptive mean and flatten are built from primitives.
+    #[test]
+    fn pooling_gradients(n in 1usize..3, c in 1usize..3, h in 2usize..7, w in 2usize..7,
+                         k in 1usize..3, s in 1usize..3, pad in 0usize..2, seed in 0u64..1000) {
+        prop_assume!(2 * pad <= k && k <= h + 2 * pad && k <= w + 2 * pad);
+        let pool = strata_tensor::Pool2d::new(k).stride(s).padding(pad);
+        // Distinct values, well apart: finite differences cannot change a window's winner.
+        let x = Tensor::from_fn([n, c, h, w], |ix| {
+            let flat = ((ix[0] * c + ix[1]) * h + ix[2]) * w + ix[3];
+            ((flat as u64 * 7919 + seed) % 997) as f64 / 100.0
+        });
+        ok(gradcheck(move |_, v| v[0].max_pool2d(pool).square().sum(), std::slice::from_ref(&x)))?;
+        ok(gradcheck(move |_, v| v[0].avg_pool2d(pool).square().sum(), std::slice::from_ref(&x)))?;
+        ok(gradcheck(|_, v| v[0].adaptive_avg_pool2d_1x1().flatten().square().sum(), std::slice::from_ref(&x)))?;
+    }
+
     // Softmax along any axis: each slice along it sums to one, and the
     // gradient checks along that axis.
     #[test]

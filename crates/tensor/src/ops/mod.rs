@@ -8,5 +8,7 @@ mod elementwise;
 mod linear;
 mod matmul;
 mod movement;
+mod pool;
 mod reduce;
 pub use conv::ConvParams;
+pub use pool::Pool2d;

@@ -135,3 +135,48 @@ fn f32_agrees_with_f64_and_shape_errors_name_both_shapes() {
         .to_string();
     assert!(e.contains("does not fit the padded input 2×2"), "{e}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    // Pooling against the definitions: max over the window's in-image
+    // elements (padding never wins), average over the whole window with
+    // padding counted as zeros; the avg backward is the forward's adjoint.
+    #[test]
+    fn pooling_matches_the_definition(n in 1usize..3, c in 1usize..3, h in 1usize..8, w in 1usize..8,
+                                      k in 1usize..4, s in 1usize..4, pad in 0usize..2, seed in 0u64..1000) {
+        prop_assume!(2 * pad <= k && k <= h + 2 * pad && k <= w + 2 * pad);
+        let pool = strata_tensor::Pool2d::new(k).stride(s).padding(pad);
+        let x = values(&[n, c, h, w], seed);
+        let (mx, idx) = x.try_max_pool2d(pool).unwrap();
+        let avg = x.try_avg_pool2d(pool).unwrap();
+        let (ho, wo) = ((h + 2 * pad - k) / s + 1, (w + 2 * pad - k) / s + 1);
+        prop_assert_eq!(mx.dims(), &[n, c, ho, wo][..]);
+        let xv = x.to_vec();
+        for p in 0..n * c {
+            for oh in 0..ho {
+                for ow in 0..wo {
+                    let (mut best, mut sum) = (f64::NEG_INFINITY, 0.0);
+                    for i in 0..k {
+                        for j in 0..k {
+                            let (y, xx) = ((oh * s + i) as isize - pad as isize, (ow * s + j) as isize - pad as isize);
+                            if y >= 0 && xx >= 0 && (y as usize) < h && (xx as usize) < w {
+                                let v = xv[(p * h + y as usize) * w + xx as usize];
+                                best = best.max(v);
+                                sum += v;
+                            }
+                        }
+                    }
+                    let o = (p * ho + oh) * wo + ow;
+                    prop_assert_eq!(mx.to_vec()[o], best);
+                    prop_assert_eq!(xv[idx[o]], best);
+                    prop_assert!((avg.to_vec()[o] - sum / (k * k) as f64).abs() < 1e-12);
+                }
+            }
+        }
+        let g = values(&[n, c, ho, wo], seed + 9);
+        let dx = g.try_avg_pool2d_backward(x.dims(), pool).unwrap();
+        let lhs = dot(&avg, &g);
+        prop_assert!((lhs - dot(&x, &dx)).abs() < 1e-10 * (1.0 + lhs.abs()));
+    }
+}
