@@ -50,10 +50,10 @@ pub mod prelude {
     pub use strata_nn::loss::Reduction;
     pub use strata_nn::optim::{Adagrad, Adam, AdamW, GradAccumulator, LrSchedule, Optimizer, RmsProp, Sgd};
     pub use strata_nn::{
-        accuracy, checkpoint, gradcheck_module, loss, Dense, Dropout, Init, LayerNorm, Linear, Mlp, Module, Param,
-        ParamTape, Sequential,
+        accuracy, checkpoint, gradcheck_module, loss, AvgPool2d, Conv2d, Dense, Dropout, Flatten, Init, LayerNorm,
+        Linear, MaxPool2d, Mlp, Module, Param, ParamTape, Sequential,
     };
-    pub use strata_tensor::{Float, Shape, Tensor, TensorError};
+    pub use strata_tensor::{ConvParams, Float, Pool2d, Shape, Tensor, TensorError};
 }
 
 /// The README's code blocks, compiled and run as doctests so they stay true.

@@ -2,6 +2,7 @@
 //! (One binary instead of one per file keeps `cargo test`'s link time small.)
 
 mod checkpoint;
+mod cnn;
 mod determinism;
 mod diagnostics;
 mod hostile_files;

@@ -83,7 +83,7 @@ fn geometry(input: &Shape, weight: &Shape, p: ConvParams) -> Result<Geometry, Te
     if cg * g != c {
         return Err(bad(format!("input has {c} channels, weight expects {cg} × groups {g}")));
     }
-    if o % g != 0 {
+    if !o.is_multiple_of(g) {
         return Err(bad(format!("{o} output channels do not split into {g} groups")));
     }
     let span = |k: usize, d: usize| d * (k - 1) + 1;
