@@ -6,6 +6,7 @@
 #![allow(clippy::duplicate_mod)]
 
 mod example_activations;
+mod example_cnn_digits;
 mod example_custom_layer;
 mod example_hidden_features;
 mod example_mnist;
