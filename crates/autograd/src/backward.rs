@@ -200,6 +200,38 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
                 let (a, pool) = **p;
                 sink.send(i, a, || g.try_avg_pool2d_backward(val(a).dims(), pool).expect("checked in forward"));
             }
+            Op::Maximum(a, b) | Op::Minimum(a, b) => {
+                // The larger (smaller) operand takes the gradient; a tie splits it.
+                let max = matches!(nodes.ops[i], Op::Maximum(..));
+                let wins = move |x: T, y: T| {
+                    let (x, y) = if max { (x, y) } else { (y, x) };
+                    if x > y {
+                        T::one()
+                    } else if x == y {
+                        T::of(0.5)
+                    } else {
+                        T::zero()
+                    }
+                };
+                let (va, vb) = (val(*a), val(*b));
+                sink.send(i, *a, || reduced(g.mul(&va.zip_with(vb, wins)), va.shape()));
+                sink.send(i, *b, || reduced(g.mul(&vb.zip_with(va, wins)), vb.shape()));
+            }
+            Op::Pow(a, b) => {
+                // d/da = b·a^(b−1); d/db = a^b·ln a (0 where a ≤ 0, where ln a is not real).
+                let (va, vb) = (val(*a), val(*b));
+                sink.send(i, *a, || reduced(g.mul(&va.zip_with(vb, |x, y| y * x.powf(y - T::one()))), va.shape()));
+                sink.send(i, *b, || {
+                    let ln = va.map(|x| if x > T::zero() { x.ln() } else { T::zero() });
+                    reduced(g.mul(out).mul(&ln), vb.shape())
+                });
+            }
+            Op::Where(a, b, mask) => {
+                let keep = mask.map(|m| if m != T::zero() { T::one() } else { T::zero() });
+                let drop = keep.map(|k| T::one() - k);
+                sink.send(i, *a, || reduced(g.mul(&keep), val(*a).shape()));
+                sink.send(i, *b, || reduced(g.mul(&drop), val(*b).shape()));
+            }
             Op::Custom(op, inputs) => {
                 let values: Vec<&Tensor<T>> = inputs.iter().map(|&p| val(p)).collect();
                 let shares = op.backward(&values, out, &g);

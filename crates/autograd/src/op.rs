@@ -69,6 +69,14 @@ pub(crate) enum Op<T: Float> {
     MaxPool2d(usize, Arc<[usize]>),
     /// Average pooling (padding counted, as PyTorch's default).
     AvgPool2d(Box<(usize, Pool2d)>),
+    /// Elementwise maximum and minimum (broadcasting; ties share the gradient).
+    Maximum(usize, usize),
+    /// See [`Op::Maximum`].
+    Minimum(usize, usize),
+    /// Elementwise `a^b` (broadcasting).
+    Pow(usize, usize),
+    /// `mask ? a : b`; keeps the (constant) mask.
+    Where(usize, usize, Box<Tensor<T>>),
     /// A user's op and its inputs.
     Custom(Box<dyn CustomOp<T>>, Box<[usize]>),
 }
@@ -111,6 +119,10 @@ impl<T: Float> Op<T> {
             Op::BceWithLogits(..) => "bce_with_logits",
             Op::Mse(..) => "mse",
             Op::Conv2d(_) => "conv2d",
+            Op::Maximum(..) => "maximum",
+            Op::Minimum(..) => "minimum",
+            Op::Pow(..) => "pow",
+            Op::Where(..) => "where_mask",
             Op::MaxPool2d(..) => "max_pool2d",
             Op::AvgPool2d(_) => "avg_pool2d",
             Op::Custom(op, _) => return op.name().to_string(),
@@ -122,7 +134,15 @@ impl<T: Float> Op<T> {
     pub(crate) fn for_each_parent(&self, mut f: impl FnMut(usize)) {
         match self {
             Op::Leaf(_) | Op::Constant => {}
-            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::Matmul(a, b) => {
+            Op::Add(a, b)
+            | Op::Sub(a, b)
+            | Op::Mul(a, b)
+            | Op::Div(a, b)
+            | Op::Matmul(a, b)
+            | Op::Maximum(a, b)
+            | Op::Minimum(a, b)
+            | Op::Pow(a, b)
+            | Op::Where(a, b, _) => {
                 f(*a);
                 f(*b);
             }

@@ -172,6 +172,79 @@ impl<'t, T: Float> Var<'t, T> {
         Ok(self.tape.record(Op::Linear(self.index, weight.index, bias.map(|b| b.index)), out))
     }
 
+    /// Elementwise maximum, broadcasting. The gradient goes to the larger
+    /// operand; at a tie each gets half (as PyTorch's `torch.maximum`).
+    ///
+    /// # Panics
+    /// As [`add`](Self::add).
+    #[must_use]
+    #[track_caller]
+    pub fn maximum(self, other: Var<'_, T>) -> Var<'t, T> {
+        self.binary(other, "maximum", Op::Maximum(self.index, other.index), |a, b| a.try_maximum(b))
+    }
+
+    /// Elementwise minimum, broadcasting; the gradient as for [`maximum`](Self::maximum).
+    ///
+    /// # Panics
+    /// As [`add`](Self::add).
+    #[must_use]
+    #[track_caller]
+    pub fn minimum(self, other: Var<'_, T>) -> Var<'t, T> {
+        self.binary(other, "minimum", Op::Minimum(self.index, other.index), |a, b| a.try_minimum(b))
+    }
+
+    /// Elementwise `self^other`, broadcasting. `d/da = b·a^(b−1)`,
+    /// `d/db = a^b·ln a` (taken as 0 where `a ≤ 0`).
+    ///
+    /// # Panics
+    /// As [`add`](Self::add).
+    #[must_use]
+    #[track_caller]
+    pub fn pow(self, other: Var<'_, T>) -> Var<'t, T> {
+        self.binary(other, "pow", Op::Pow(self.index, other.index), |a, b| a.try_pow(b))
+    }
+
+    /// `mask ? self : other` elementwise, broadcasting all three (a non-zero
+    /// mask value is true). The gradient goes to `self` where the mask holds
+    /// and to `other` elsewhere; the mask is a constant.
+    ///
+    /// # Panics
+    /// If the shapes cannot be broadcast together, or the vars come from
+    /// different tapes.
+    #[must_use]
+    #[track_caller]
+    pub fn where_mask(self, mask: &Tensor<T>, other: Var<'_, T>) -> Var<'t, T> {
+        let m = mask.clone();
+        self.binary(other, "where_mask", Op::Where(self.index, other.index, Box::new(mask.clone())), move |a, b| {
+            Ok(a.where_mask(&m, b))
+        })
+    }
+
+    /// `log Σ exp(x)` along `axis`, stable: the maximum is taken out first
+    /// (as a constant, which leaves the gradient exact: `d = softmax`).
+    ///
+    /// # Panics
+    /// If the axis is out of range.
+    #[must_use]
+    #[track_caller]
+    pub fn logsumexp(self, axis: isize, keepdim: bool) -> Var<'t, T> {
+        let m = self.value().max_axis(axis, true);
+        let m = self.tape.constant(m.map(|v| if v.is_finite() { v } else { T::zero() }));
+        let lse = (self - m).exp().sum_axis(axis, true).log() + m;
+        if keepdim {
+            lse
+        } else {
+            lse.reshape(
+                &lse.dims()
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| i != self.shape().axis(axis, "logsumexp"))
+                    .map(|(_, &d)| d)
+                    .collect::<Vec<_>>(),
+            )
+        }
+    }
+
     /// `self + s`. `d = 1`.
     #[must_use]
     pub fn add_scalar(self, s: T) -> Var<'t, T> {

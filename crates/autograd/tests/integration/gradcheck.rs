@@ -117,6 +117,30 @@ proptest! {
         ok(gradcheck(|_, v| v[0].adaptive_avg_pool2d_1x1().flatten().square().sum(), std::slice::from_ref(&x)))?;
     }
 
+    // maximum/minimum (broadcasting; values kept apart so no tie is hit),
+    // pow (positive bases: d/da = b·a^(b−1), d/db = a^b·ln a), where_mask
+    // (the gradient follows the mask) and logsumexp (d = softmax).
+    #[test]
+    fn vision_ops(a in strategy::tensor(vec![3, 4], -2.0..2.0), b in strategy::tensor(vec![4], -2.0..2.0), axis in 0isize..2) {
+        let apart = b.map(|v| v + 0.01);
+        let a2 = a.zip_with(&apart.broadcast_to([3, 4]), |x, y| if (x - y).abs() < 1e-2 { x + 0.05 } else { x });
+        ok(gradcheck(|_, v| v[0].maximum(v[1]).square().sum(), &[a2.clone(), apart.clone()]))?;
+        ok(gradcheck(|_, v| v[0].minimum(v[1]).square().sum(), &[a2.clone(), apart.clone()]))?;
+        let base = a.map(|x| x.abs() + 0.5);
+        ok(gradcheck(|_, v| v[0].pow(v[1]).sum(), &[base, b.clone()]))?;
+        let mask = a.map(|x| if x > 0.0 { 1.0 } else { 0.0 });
+        ok(gradcheck(move |_, v| v[0].where_mask(&mask, v[1]).square().sum(), &[a.clone(), b.clone()]))?;
+        ok(gradcheck(move |_, v| v[0].logsumexp(axis, false).square().sum(), std::slice::from_ref(&a)))?;
+        ok(gradcheck(move |_, v| v[0].logsumexp(axis, true).sum(), std::slice::from_ref(&a)))?;
+        // Against the direct formula, and finite where exp overflows.
+        let tape = Tape::<f64>::new();
+        let got = tape.constant(a.clone()).logsumexp(axis, false).value();
+        let want = a.exp().sum_axis(axis, false).ln();
+        prop_assert!(got.allclose(&want, 1e-12, 1e-12));
+        let big = tape.constant(a.map(|x| x * 1e3)).logsumexp(axis, false).value();
+        prop_assert!(!big.has_non_finite());
+    }
+
     // Softmax along any axis: each slice along it sums to one, and the
     // gradient checks along that axis.
     #[test]
