@@ -228,21 +228,10 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn logsumexp(self, axis: isize, keepdim: bool) -> Var<'t, T> {
-        let m = self.value().max_axis(axis, true);
-        let m = self.tape.constant(m.map(|v| if v.is_finite() { v } else { T::zero() }));
-        let lse = (self - m).exp().sum_axis(axis, true).log() + m;
-        if keepdim {
-            lse
-        } else {
-            lse.reshape(
-                &lse.dims()
-                    .iter()
-                    .enumerate()
-                    .filter(|&(i, _)| i != self.shape().axis(axis, "logsumexp"))
-                    .map(|(_, &d)| d)
-                    .collect::<Vec<_>>(),
-            )
-        }
+        let max = self.value().max_axis(axis, true).map(|v| if v.is_finite() { v } else { T::zero() });
+        let lse = (self - self.tape.constant(max.clone())).exp().sum_axis(axis, keepdim).log();
+        let max = if keepdim { max } else { max.reshape(lse.shape().clone()) };
+        lse + self.tape.constant(max)
     }
 
     /// `self + s`. `d = 1`.
