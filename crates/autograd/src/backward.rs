@@ -189,7 +189,7 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
                     sink.send(i, b, || g.sum_axis(3, false).sum_axis(2, false).sum_axis(0, false));
                 }
             }
-            Op::MaxPool2d(a, taken) => sink.send(i, *a, || {
+            Op::MaxPool2d(a, taken) | Op::PickAxis(a, taken, _) => sink.send(i, *a, || {
                 let mut dx = vec![T::zero(); val(*a).numel()];
                 for (&at, &gv) in taken.iter().zip(g.contiguous_data().iter()) {
                     dx[at] += gv;

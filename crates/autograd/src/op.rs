@@ -67,6 +67,9 @@ pub(crate) enum Op<T: Float> {
     Conv2d(Box<(usize, usize, Option<usize>, ConvParams)>),
     /// Max pooling: the input and, per output, the flat index it took.
     MaxPool2d(usize, Arc<[usize]>),
+    /// Max (`true`) or min over an axis: the input and, per output, the flat
+    /// index of the element it took.
+    PickAxis(usize, Arc<[usize]>, bool),
     /// Average pooling (padding counted, as PyTorch's default).
     AvgPool2d(Box<(usize, Pool2d)>),
     /// Elementwise maximum and minimum (broadcasting; ties share the gradient).
@@ -124,6 +127,8 @@ impl<T: Float> Op<T> {
             Op::Pow(..) => "pow",
             Op::Where(..) => "where_mask",
             Op::MaxPool2d(..) => "max_pool2d",
+            Op::PickAxis(_, _, true) => "max_axis",
+            Op::PickAxis(_, _, false) => "min_axis",
             Op::AvgPool2d(_) => "avg_pool2d",
             Op::Custom(op, _) => return op.name().to_string(),
         };
@@ -170,7 +175,8 @@ impl<T: Float> Op<T> {
             | Op::CrossEntropy(a, ..)
             | Op::BceWithLogits(a, _)
             | Op::Mse(a, _)
-            | Op::MaxPool2d(a, _) => f(*a),
+            | Op::MaxPool2d(a, _)
+            | Op::PickAxis(a, ..) => f(*a),
             Op::AvgPool2d(p) => f(p.0),
             Op::Linear(x, w, b) => {
                 f(*x);

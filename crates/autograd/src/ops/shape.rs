@@ -43,6 +43,67 @@ impl<'t, T: Float> Var<'t, T> {
         self.unary(Op::MeanAxis(self.index, ax, keepdim), |a| a.mean_axis(ax as isize, keepdim))
     }
 
+    /// Largest value along `axis` (NaN propagates). The gradient goes to the
+    /// element taken (the first of equal maxima), as PyTorch's `amax` does
+    /// for a unique maximum.
+    ///
+    /// # Panics
+    /// If the axis is out of range or has length 0.
+    #[must_use]
+    #[track_caller]
+    pub fn max_axis(self, axis: isize, keepdim: bool) -> Var<'t, T> {
+        self.pick_axis(axis, keepdim, true)
+    }
+
+    /// Smallest value along `axis`; see [`max_axis`](Self::max_axis).
+    ///
+    /// # Panics
+    /// If the axis is out of range or has length 0.
+    #[must_use]
+    #[track_caller]
+    pub fn min_axis(self, axis: isize, keepdim: bool) -> Var<'t, T> {
+        self.pick_axis(axis, keepdim, false)
+    }
+
+    #[track_caller]
+    fn pick_axis(self, axis: isize, keepdim: bool, max: bool) -> Var<'t, T> {
+        let name = if max { "max_axis" } else { "min_axis" };
+        let shape = self.shape();
+        let ax = shape.axis(axis, name);
+        let dims = shape.dims();
+        let (outer, len, inner) = (dims[..ax].iter().product::<usize>(), dims[ax], dims[ax + 1..].iter().product());
+        assert!(len > 0, "{name}: axis {axis} of shape {dims:?} is empty");
+        let mut out_dims = dims.to_vec();
+        if keepdim {
+            out_dims[ax] = 1;
+        } else {
+            out_dims.remove(ax);
+        }
+        let (values, taken) = {
+            let nodes = self.tape.nodes.borrow();
+            let data = nodes.values[self.index].contiguous_data();
+            let mut values = Vec::with_capacity(outer * inner);
+            let mut taken = Vec::with_capacity(outer * inner);
+            for o in 0..outer {
+                for j in 0..inner {
+                    let mut best = o * len * inner + j;
+                    for r in 1..len {
+                        let (at, v, b) = ((o * len + r) * inner + j, data[(o * len + r) * inner + j], data[best]);
+                        let better = if max { v > b } else { v < b };
+                        if !b.is_nan() && (better || v.is_nan()) {
+                            best = at;
+                        }
+                    }
+                    values.push(data[best]);
+                    taken.push(best);
+                }
+            }
+            (values, taken)
+        };
+        let out = Tensor::from_vec(values, out_dims).expect("one value per output");
+        self.tape.record(Op::PickAxis(self.index, Arc::from(taken), max), out)
+    }
+
     /// The same values in another shape. The gradient is reshaped back.
     ///
     /// # Panics

@@ -117,6 +117,22 @@ proptest! {
         ok(gradcheck(|_, v| v[0].adaptive_avg_pool2d_1x1().flatten().square().sum(), std::slice::from_ref(&x)))?;
     }
 
+    // max/min over an axis: the gradient goes to the element taken (values
+    // distinct and well apart, so a finite difference cannot change it).
+    #[test]
+    fn axis_extrema(d0 in 1usize..4, d1 in 1usize..4, d2 in 1usize..4, axis in -3isize..3, keep: bool, seed in 0u64..1000) {
+        let x = Tensor::from_fn([d0, d1, d2], |ix| {
+            let flat = (ix[0] * d1 + ix[1]) * d2 + ix[2];
+            ((flat as u64 * 7919 + seed) % 997) as f64 / 100.0 - 5.0
+        });
+        ok(gradcheck(move |_, v| v[0].max_axis(axis, keep).square().sum(), std::slice::from_ref(&x)))?;
+        ok(gradcheck(move |_, v| v[0].min_axis(axis, keep).square().sum(), std::slice::from_ref(&x)))?;
+        let tape = Tape::new();
+        let y = tape.constant(x.clone());
+        prop_assert_eq!(y.max_axis(axis, keep).value().to_vec(), x.max_axis(axis, keep).to_vec());
+        prop_assert_eq!(y.min_axis(axis, keep).value().to_vec(), x.min_axis(axis, keep).to_vec());
+    }
+
     // maximum/minimum (broadcasting; values kept apart so no tie is hit),
     // pow (positive bases: d/da = b·a^(b−1), d/db = a^b·ln a), where_mask
     // (the gradient follows the mask) and logsumexp (d = softmax).
