@@ -3,7 +3,8 @@
 //! `#[derive(Module)]` writes the bookkeeping half of
 //! [`strata_nn::Module`](https://docs.rs/strata-nn) for a struct of modules —
 //! `visit_params`, `visit_params_mut` and `set_training`, from the struct's
-//! fields — so a custom architecture is its fields and its `forward`:
+//! fields, and `visit_buffers` for state such as batch norm's running
+//! statistics — so a custom architecture is its fields and its `forward`:
 //!
 //! ```ignore
 //! use strata::prelude::*;
@@ -199,6 +200,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     };
 
     let (mut visit, mut visit_mut, mut training, mut arch) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut buffers, mut buffers_mut) = (Vec::new(), Vec::new());
     for (access, name, ty) in &fields {
         let (shape, kind) = classify(ty);
         let item = format_ident!("__item");
@@ -248,6 +250,8 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         visit_mut.push(wrap(&one_mut, quote!(&mut)));
         if matches!(kind, Kind::Module) {
             training.push(wrap(&train, quote!(&mut)));
+            buffers.push(wrap(&quote!(#d::visit_child_buffers(&__name, #item, __f)), quote!(&)));
+            buffers_mut.push(wrap(&quote!(#d::visit_child_buffers_mut(&__name, #item, __f)), quote!(&mut)));
         }
     }
 
@@ -322,6 +326,16 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             #[allow(unused_variables)]
             fn visit_params_mut(&mut self, __f: &mut dyn FnMut(&str, &mut #d::Param<#float>)) {
                 #(#visit_mut)*
+            }
+
+            #[allow(unused_variables)]
+            fn visit_buffers(&self, __f: &mut dyn FnMut(&str, &#d::Buffer<#float>)) {
+                #(#buffers)*
+            }
+
+            #[allow(unused_variables)]
+            fn visit_buffers_mut(&mut self, __f: &mut dyn FnMut(&str, &mut #d::Buffer<#float>)) {
+                #(#buffers_mut)*
             }
 
             #[allow(unused_variables)]

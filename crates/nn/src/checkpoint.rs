@@ -6,6 +6,10 @@
 //! read theirs. Optimizer state, when saved, sits under `optimizer.` with the
 //! algorithm named in the metadata; loading a model ignores it.
 //!
+//! Buffers ([`Module::visit_buffers`]: batch norm's running statistics) are
+//! saved beside the parameters under their state-dict names, the counts as
+//! 0-d `I64` tensors, as PyTorch saves them.
+//!
 //! The metadata records the model's [`Module::architecture`] under
 //! `strata.architecture` (layer kinds, sizes, activations); loading into a
 //! model of another architecture is an [`Error::ArchitectureMismatch`]
@@ -47,6 +51,7 @@ use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
 use strata_tensor::{Float, Tensor};
 
+use crate::buffer::Buffer;
 use crate::error::Error;
 use crate::module::Module;
 use crate::optim::Optimizer;
@@ -55,6 +60,9 @@ const OPTIMIZER_PREFIX: &str = "optimizer.";
 
 /// The metadata key that records [`Module::architecture`].
 pub const ARCHITECTURE_KEY: &str = "strata.architecture";
+
+/// A tensor ready to write: its dtype's name, dims and little-endian bytes.
+type Encoded = (&'static str, Vec<usize>, Vec<u8>);
 
 /// Named tensors, as optimizer state comes.
 type Named<T> = [(String, Tensor<T>)];
@@ -154,6 +162,7 @@ pub fn load_with_optimizer<T: Float, M: Module<T>>(
     }
     let tensors = read_tensors::<T>(&bytes, &file)?;
     let state: Vec<(String, Tensor<T>)> = tensors
+        .floats
         .iter()
         .filter_map(|(n, t)| n.strip_prefix(OPTIMIZER_PREFIX).map(|s| (s.to_string(), t.clone())))
         .collect();
@@ -189,10 +198,17 @@ fn encode<T: Float, M: Module<T> + ?Sized>(
     model: &M,
     opt: Option<(&dyn Optimizer<T>, &Named<T>)>,
 ) -> Result<Vec<u8>, Error> {
-    let mut named: BTreeMap<String, (Vec<usize>, Vec<u8>)> = BTreeMap::new();
-    let mut push = |name: String, t: &Tensor<T>| named.insert(name, (t.dims().to_vec(), le_bytes(t)));
+    let float = if std::mem::size_of::<T>() == 4 { "F32" } else { "F64" };
+    let mut named: BTreeMap<String, Encoded> = BTreeMap::new();
+    let mut push = |name: String, b: &Buffer<T>| match b {
+        Buffer::Float(t) => named.insert(name, (float, t.dims().to_vec(), le_bytes(t))),
+        Buffer::Count(c) => named.insert(name, ("I64", Vec::new(), c.to_le_bytes().to_vec())),
+    };
     model.visit_params(&mut |name, p| {
-        push(name.to_string(), p.value());
+        push(name.to_string(), &Buffer::Float(p.value().clone()));
+    });
+    model.visit_buffers(&mut |name, b| {
+        push(name.to_string(), b);
     });
     let mut meta = BTreeMap::from([
         ("format".to_string(), "pt".to_string()),
@@ -200,12 +216,15 @@ fn encode<T: Float, M: Module<T> + ?Sized>(
     ]);
     if let Some((opt, state)) = opt {
         for (n, t) in state {
-            push(format!("{OPTIMIZER_PREFIX}{n}"), t);
+            push(format!("{OPTIMIZER_PREFIX}{n}"), &Buffer::Float(t.clone()));
         }
         meta.insert("optimizer".into(), opt.name().into());
         meta.insert("lr".into(), opt.lr().to_string());
     }
-    let dtype = if std::mem::size_of::<T>() == 4 { "F32" } else { "F64" };
+    // Wider dtypes first, then by name (what `safetensors::serialize` does):
+    // every tensor's data then starts aligned to its element size.
+    let mut order: Vec<(&String, &Encoded)> = named.iter().collect();
+    order.sort_by_key(|(name, (dtype, ..))| (std::cmp::Reverse(dtype_width(dtype)), *name));
     let mut header = String::from("{\"__metadata__\":{");
     for (i, (k, v)) in meta.iter().enumerate() {
         let comma = if i == 0 { "" } else { "," };
@@ -213,7 +232,7 @@ fn encode<T: Float, M: Module<T> + ?Sized>(
     }
     header.push('}');
     let mut offset = 0usize;
-    for (name, (dims, bytes)) in &named {
+    for &(name, (dtype, dims, bytes)) in &order {
         let shape: Vec<String> = dims.iter().map(ToString::to_string).collect();
         let end = offset + bytes.len();
         header.push_str(&format!(
@@ -231,10 +250,18 @@ fn encode<T: Float, M: Module<T> + ?Sized>(
     let mut out = Vec::with_capacity(8 + header.len() + offset);
     out.extend_from_slice(&(header.len() as u64).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    for (_, bytes) in named.values() {
+    for (_, (_, _, bytes)) in &order {
         out.extend_from_slice(bytes);
     }
     Ok(out)
+}
+
+fn dtype_width(dtype: &str) -> usize {
+    if dtype == "F32" {
+        4
+    } else {
+        8
+    }
 }
 
 /// `s` as a JSON string literal.
@@ -339,20 +366,29 @@ fn metadata(bytes: &[u8], file: &str, limits: Limits) -> Result<safetensors::ten
 }
 
 /// Reads every tensor of a safetensors buffer as `T` (checking the dtype).
-fn read_tensors<T: Float>(bytes: &[u8], file: &str) -> Result<BTreeMap<String, Tensor<T>>, Error> {
+fn read_tensors<T: Float>(bytes: &[u8], file: &str) -> Result<Stored<T>, Error> {
     read_tensors_within(bytes, file, Limits::default())
 }
 
-fn read_tensors_within<T: Float>(
-    bytes: &[u8],
-    file: &str,
-    limits: Limits,
-) -> Result<BTreeMap<String, Tensor<T>>, Error> {
+/// A checkpoint's tensors: floats in the model's type, and 0-d `I64`
+/// counts (`num_batches_tracked`).
+struct Stored<T: Float> {
+    floats: BTreeMap<String, Tensor<T>>,
+    counts: BTreeMap<String, i64>,
+}
+
+fn read_tensors_within<T: Float>(bytes: &[u8], file: &str, limits: Limits) -> Result<Stored<T>, Error> {
     check_limits(bytes, file, limits)?;
     let st = SafeTensors::deserialize(bytes).map_err(|e| corrupt(file, &e))?;
     let want = dtype_of::<T>();
     let mut out = BTreeMap::new();
+    let mut counts = BTreeMap::new();
     for (name, view) in st.tensors() {
+        if view.dtype() == Dtype::I64 && view.shape().iter().product::<usize>() == 1 {
+            let c = i64::from_le_bytes(view.data().try_into().expect("one 8-byte element"));
+            counts.insert(name, c);
+            continue;
+        }
         if view.dtype() != want {
             return Err(Error::DtypeMismatch {
                 name,
@@ -376,51 +412,83 @@ fn read_tensors_within<T: Float>(
             .map_err(|e| Error::Checkpoint { file: file.to_string(), reason: format!("tensor `{name}`: {e}") })?;
         out.insert(name, t);
     }
-    Ok(out)
+    Ok(Stored { floats: out, counts })
 }
 
-/// Checks that `tensors` holds every parameter of `model` with its shape and
-/// nothing else (optimizer state aside), naming the first that does not fit.
-fn check<T: Float, M: Module<T> + ?Sized>(model: &M, tensors: &BTreeMap<String, Tensor<T>>) -> Result<(), Error> {
+/// Checks that `stored` holds every parameter and buffer of `model` with
+/// its shape and kind and nothing else (optimizer state aside), naming the
+/// first that does not fit.
+fn check<T: Float, M: Module<T> + ?Sized>(model: &M, stored: &Stored<T>) -> Result<(), Error> {
+    let tensors = &stored.floats;
     let mut err = None;
     let mut names = std::collections::HashSet::new();
-    model.visit_params(&mut |name, p| {
+    let mut check_float = |name: &str, value: &Tensor<T>, what: &str, err: &mut Option<Error>| {
         names.insert(name.to_string());
         if err.is_some() {
             return;
         }
         match tensors.get(name) {
-            None => err = Some(Error::MissingTensor { name: name.to_string() }),
-            Some(t) if t.dims() != p.value().dims() => {
-                err = Some(Error::ShapeMismatch {
+            None if stored.counts.contains_key(name) => {
+                *err = Some(Error::DtypeMismatch {
                     name: name.to_string(),
-                    expected: p.value().dims().to_vec(),
+                    expected: format!("{:?}", dtype_of::<T>()),
+                    found: "I64".into(),
+                });
+            }
+            None => *err = Some(Error::MissingTensor { name: name.to_string() }),
+            Some(t) if t.dims() != value.dims() => {
+                *err = Some(Error::ShapeMismatch {
+                    name: name.to_string(),
+                    expected: value.dims().to_vec(),
                     found: t.dims().to_vec(),
                 });
             }
             Some(t) => {
                 if let Some(i) = t.contiguous_data().iter().position(|v| !v.is_finite()) {
                     let v = t.contiguous_data()[i].as_f64();
-                    err = Some(Error::InvalidTensor {
+                    *err = Some(Error::InvalidTensor {
                         name: name.to_string(),
-                        reason: format!("element {i} is {v}: a weight must be finite"),
+                        reason: format!("element {i} is {v}: {what} must be finite"),
                     });
                 }
+            }
+        }
+    };
+    model.visit_params(&mut |name, p| check_float(name, p.value(), "a weight", &mut err));
+    let mut count_names = std::collections::HashSet::new();
+    model.visit_buffers(&mut |name, b| match b {
+        Buffer::Float(t) => check_float(name, t, "a running statistic", &mut err),
+        Buffer::Count(_) => {
+            count_names.insert(name.to_string());
+            if err.is_none() && !stored.counts.contains_key(name) {
+                err = Some(match tensors.get(name) {
+                    Some(_) => Error::DtypeMismatch {
+                        name: name.to_string(),
+                        expected: "I64".into(),
+                        found: format!("{:?}", dtype_of::<T>()),
+                    },
+                    None => Error::MissingTensor { name: name.to_string() },
+                });
             }
         }
     });
     if let Some(e) = err {
         return Err(e);
     }
-    match tensors.keys().find(|n| !n.starts_with(OPTIMIZER_PREFIX) && !names.contains(n.as_str())) {
+    let extra_float = tensors.keys().find(|n| !n.starts_with(OPTIMIZER_PREFIX) && !names.contains(n.as_str()));
+    match extra_float.or_else(|| stored.counts.keys().find(|n| !count_names.contains(n.as_str()))) {
         Some(extra) => Err(Error::UnexpectedTensor { name: extra.clone() }),
         None => Ok(()),
     }
 }
 
-/// Copies checked tensors into the parameters.
-fn apply<T: Float, M: Module<T> + ?Sized>(model: &mut M, tensors: &BTreeMap<String, Tensor<T>>) {
-    model.visit_params_mut(&mut |name, p| p.set(tensors[name].clone()));
+/// Copies checked tensors into the parameters and buffers.
+fn apply<T: Float, M: Module<T> + ?Sized>(model: &mut M, stored: &Stored<T>) {
+    model.visit_params_mut(&mut |name, p| p.set(stored.floats[name].clone()));
+    model.visit_buffers_mut(&mut |name, b| match b {
+        Buffer::Float(t) => *t = stored.floats[name].clone(),
+        Buffer::Count(c) => *c = stored.counts[name],
+    });
 }
 
 fn dtype_of<T: Float>() -> Dtype {

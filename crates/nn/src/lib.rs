@@ -30,6 +30,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod buffer;
 pub mod checkpoint;
 pub mod data;
 pub mod diagnostics;
@@ -44,10 +45,12 @@ pub mod optim;
 mod param;
 mod summary;
 
+pub use buffer::{buffer_updates_enabled, without_buffer_updates, Buffer};
 pub use error::Error;
 pub use eval::{accuracy, confusion_matrix, predict};
 pub use gradcheck::{gradcheck_module, ModuleGradCheckError};
 pub use init::{gain, Dist, Init};
+pub use layers::batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d};
 pub use layers::conv::Conv2d;
 pub use layers::dense::Dense;
 pub use layers::dropout::Dropout;
@@ -56,7 +59,7 @@ pub use layers::linear::Linear;
 pub use layers::mlp::Mlp;
 pub use layers::pool::{AvgPool2d, Flatten, MaxPool2d};
 pub use layers::sequential::Sequential;
-pub use module::{visit_child, visit_child_mut, Module};
+pub use module::{visit_child, visit_child_buffers, visit_child_buffers_mut, visit_child_mut, Module};
 pub use param::{Param, ParamTape};
 pub use strata_autograd::Activation;
 /// `#[derive(Module)]`: a custom architecture's parameter visitors and
@@ -68,8 +71,9 @@ pub use summary::{Summary, SummaryRow};
 /// What `#[derive(Module)]` expands to refers to, by one stable path.
 #[doc(hidden)]
 pub mod __derive {
+    pub use crate::buffer::Buffer;
     pub use crate::diagnostics::{LayerTrace, Trace};
-    pub use crate::module::{visit_child, visit_child_mut, Module};
+    pub use crate::module::{visit_child, visit_child_buffers, visit_child_buffers_mut, visit_child_mut, Module};
     pub use crate::param::Param;
     pub use strata_autograd::{Tape, Var};
 }

@@ -5,6 +5,7 @@
 use strata_autograd::{Tape, Var};
 use strata_tensor::Float;
 
+use crate::buffer::Buffer;
 use crate::diagnostics::{LayerTrace, Trace};
 use crate::param::Param;
 use crate::summary::Summary;
@@ -73,6 +74,17 @@ pub trait Module<T: Float = f32> {
 
     /// Calls `f` with each parameter, mutably, in the order of [`visit_params`](Self::visit_params).
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<T>));
+
+    /// Calls `f` with each buffer (state that is not a parameter: batch
+    /// norm's `running_mean`, `running_var`, `num_batches_tracked`) and its
+    /// state-dict name. Checkpoints save and load buffers; optimizers never
+    /// see them. Modules without state keep the default, which visits nothing.
+    fn visit_buffers(&self, _f: &mut dyn FnMut(&str, &Buffer<T>)) {}
+
+    /// Mutable [`visit_buffers`](Self::visit_buffers), in the same order.
+    /// A module may check what `f` wrote (same variant, same shape) and
+    /// panic otherwise: checkpoints check before they write.
+    fn visit_buffers_mut(&mut self, _f: &mut dyn FnMut(&str, &mut Buffer<T>)) {}
 
     /// A short description for summaries (`Linear(64 → 128)`).
     fn describe(&self) -> String {
@@ -159,6 +171,20 @@ fn set_frozen<T: Float, M: Module<T> + ?Sized>(m: &mut M, prefix: &str, frozen: 
     n
 }
 
+/// Visits a child's buffers under `name.` (for hand-written [`Module::visit_buffers`]).
+pub fn visit_child_buffers<T: Float>(name: &str, child: &dyn Module<T>, f: &mut dyn FnMut(&str, &Buffer<T>)) {
+    child.visit_buffers(&mut |n, b| f(&format!("{name}.{n}"), b));
+}
+
+/// Mutable [`visit_child_buffers`] (for hand-written [`Module::visit_buffers_mut`]).
+pub fn visit_child_buffers_mut<T: Float>(
+    name: &str,
+    child: &mut dyn Module<T>,
+    f: &mut dyn FnMut(&str, &mut Buffer<T>),
+) {
+    child.visit_buffers_mut(&mut |n, b| f(&format!("{name}.{n}"), b));
+}
+
 /// Visits a child's parameters under `name.` (for hand-written [`Module::visit_params`]).
 pub fn visit_child<T: Float>(name: &str, child: &dyn Module<T>, f: &mut dyn FnMut(&str, &Param<T>)) {
     child.visit_params(&mut |n, p| f(&format!("{name}.{n}"), p));
@@ -178,6 +204,12 @@ impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
     }
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<T>)) {
         (**self).visit_params_mut(f);
+    }
+    fn visit_buffers(&self, f: &mut dyn FnMut(&str, &Buffer<T>)) {
+        (**self).visit_buffers(f);
+    }
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut Buffer<T>)) {
+        (**self).visit_buffers_mut(f);
     }
     fn describe(&self) -> String {
         (**self).describe()

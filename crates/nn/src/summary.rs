@@ -54,20 +54,22 @@ impl Summary {
     /// zeros, gradients off).
     pub fn of<T: Float, M: Module<T> + ?Sized>(model: &M, input: &[usize]) -> Summary {
         let tape = Tape::<T>::new();
-        let rows = tape.no_grad(|| {
-            let mut trace = Trace::new();
-            let x = tape.constant(Tensor::zeros(input.to_vec()));
-            let _ = model.forward_traced(&tape, x, &mut trace);
-            trace
-                .layers()
-                .iter()
-                .map(|l| SummaryRow {
-                    name: l.name.clone(),
-                    kind: l.kind.clone(),
-                    output: l.output.dims(),
-                    params: l.params,
-                })
-                .collect()
+        let rows = crate::without_buffer_updates(|| {
+            tape.no_grad(|| {
+                let mut trace = Trace::new();
+                let x = tape.constant(Tensor::zeros(input.to_vec()));
+                let _ = model.forward_traced(&tape, x, &mut trace);
+                trace
+                    .layers()
+                    .iter()
+                    .map(|l| SummaryRow {
+                        name: l.name.clone(),
+                        kind: l.kind.clone(),
+                        output: l.output.dims(),
+                        params: l.params,
+                    })
+                    .collect()
+            })
         });
         Summary {
             model: model.describe(),

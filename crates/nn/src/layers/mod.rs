@@ -1,6 +1,7 @@
 //! Layers: one file each.
 
 pub(crate) mod activation;
+pub(crate) mod batch_norm;
 pub(crate) mod conv;
 pub(crate) mod dense;
 pub(crate) mod dropout;

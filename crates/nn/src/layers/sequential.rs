@@ -3,8 +3,9 @@
 use strata_autograd::{Tape, Var};
 use strata_tensor::Float;
 
+use crate::buffer::Buffer;
 use crate::diagnostics::Trace;
-use crate::module::{visit_child, visit_child_mut, Module};
+use crate::module::{visit_child, visit_child_buffers, visit_child_buffers_mut, visit_child_mut, Module};
 use crate::param::Param;
 
 /// Modules applied in order; child `i`'s parameters are named `i.weight`, … as
@@ -76,6 +77,18 @@ impl<T: Float> Module<T> for Sequential<T> {
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<T>)) {
         for (i, layer) in self.layers.iter_mut().enumerate() {
             visit_child_mut(&i.to_string(), layer.as_mut(), f);
+        }
+    }
+
+    fn visit_buffers(&self, f: &mut dyn FnMut(&str, &Buffer<T>)) {
+        for (i, layer) in self.layers.iter().enumerate() {
+            visit_child_buffers(&i.to_string(), layer.as_ref(), f);
+        }
+    }
+
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut Buffer<T>)) {
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            visit_child_buffers_mut(&i.to_string(), layer.as_mut(), f);
         }
     }
 

@@ -350,6 +350,40 @@ mod derived {
         fc: Linear,
     }
 
+    #[derive(Module)]
+    #[module(crate = strata_nn)]
+    struct Normed {
+        fc: Linear,
+        norms: Vec<strata_nn::BatchNorm1d>,
+    }
+
+    impl Normed {
+        fn forward<'t>(&self, tape: &'t Tape, x: Var<'t>) -> Var<'t> {
+            self.norms.iter().fold(self.fc.forward(tape, x), |h, n| n.forward(tape, h))
+        }
+    }
+
+    #[test]
+    fn buffers_are_visited_under_field_names_and_set_training_reaches_them() {
+        let mut rng = StdRng::seed_from_u64(6);
+        let mut m = Normed { fc: Linear::new(2, 3, &mut rng), norms: vec![strata_nn::BatchNorm1d::new(3); 2] };
+        let mut names = Vec::new();
+        m.visit_buffers(&mut |n, _| names.push(n.to_string()));
+        assert_eq!(names[..3], ["norms.0.running_mean", "norms.0.running_var", "norms.0.num_batches_tracked"]);
+        assert_eq!(names.len(), 6);
+        m.visit_buffers_mut(&mut |n, b| {
+            if n == "norms.1.num_batches_tracked" {
+                *b = strata_nn::Buffer::Count(7);
+            }
+        });
+        assert_eq!(m.norms[1].num_batches_tracked(), 7);
+        m.set_training(false);
+        assert!(!m.norms[0].is_training() && !m.norms[1].is_training());
+        let tape = Tape::new();
+        let _ = m.forward(&tape, tape.constant(Tensor::ones([4, 2])));
+        assert_eq!(m.norms[0].num_batches_tracked(), 0, "evaluation does not update");
+    }
+
     #[test]
     #[should_panic(expected = "derive(Module): `NoForward` has no inherent forward")]
     fn a_missing_forward_is_named_not_a_stack_overflow() {
