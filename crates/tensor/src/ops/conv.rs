@@ -7,8 +7,13 @@
 //! products of the same shapes: `dW_g += dY_g · colsᵀ` and
 //! `dcols = W_gᵀ · dY_g`, scattered back (col2im).
 //!
-//! Images are processed one after another (no rayon yet): results do not
-//! depend on the thread count.
+//! Large convolutions run their images in parallel with rayon, each worker
+//! with its own column buffer. Results do not depend on the thread count:
+//! each image's output is computed the same way wherever it runs, and the
+//! weight gradient, a sum over images, is summed in fixed chunks of
+//! `IMAGES_PER_PARTIAL` (4) images whose partial sums are added in order.
+
+use rayon::prelude::*;
 
 use crate::error::{OrPanic, TensorError};
 use crate::float::Float;
@@ -16,6 +21,19 @@ use crate::kernels::conv::{col2im, im2col, Geometry};
 use crate::kernels::gemm::{gemm, gemm_acc, MatRef};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
+
+/// Convolutions of at least this many multiply-adds (`N·C_out·L·K`) run
+/// their images in parallel. Below it (about 40 µs of work on one core)
+/// rayon's fork and join cost more than the second core gains.
+const PARALLEL_MACS: usize = 1 << 20;
+
+/// The weight gradient sums this many images per partial sum (see the
+/// module docs): fixed, so the sum's order does not follow the threads.
+pub(crate) const IMAGES_PER_PARTIAL: usize = 4;
+
+fn parallel(geo: &Geometry) -> bool {
+    geo.n > 1 && geo.n * geo.o * geo.l() * geo.k() >= PARALLEL_MACS && rayon::current_num_threads() > 1
+}
 
 /// A convolution's hyper-parameters. The default is PyTorch's: stride 1,
 /// no padding, dilation 1, one group.
@@ -161,15 +179,23 @@ impl<T: Float> Tensor<T> {
         let (x, wt) = (self.contiguous_data(), weight.contiguous_data());
         let (k, l, og, cg) = (geo.k(), geo.l(), geo.o / geo.groups, geo.c / geo.groups);
         let mut out = vec![T::zero(); geo.n * geo.o * l];
-        let mut cols = vec![T::zero(); k * l];
-        for n in 0..geo.n {
+        // One image: every group's output is one product with its columns.
+        let image = |n: usize, out_n: &mut [T], cols: &mut Vec<T>| {
             for g in 0..geo.groups {
                 let image = &x[(n * geo.c + g * cg) * geo.h * geo.w..][..cg * geo.h * geo.w];
-                im2col(&geo, image, &mut cols);
+                im2col(&geo, image, cols);
                 let a = MatRef { data: &wt, offset: g * og * k, rs: k, cs: 1 };
-                let b = MatRef { data: &cols, offset: 0, rs: l, cs: 1 };
-                gemm(og, l, k, a, b, &mut out[(n * geo.o + g * og) * l..][..og * l]);
+                let b = MatRef { data: cols, offset: 0, rs: l, cs: 1 };
+                gemm(og, l, k, a, b, &mut out_n[g * og * l..][..og * l]);
             }
+        };
+        if parallel(&geo) {
+            out.par_chunks_mut(geo.o * l)
+                .enumerate()
+                .for_each_init(|| vec![T::zero(); k * l], |cols, (n, out_n)| image(n, out_n, cols));
+        } else {
+            let mut cols = vec![T::zero(); k * l];
+            out.chunks_mut(geo.o * l).enumerate().for_each(|(n, out_n)| image(n, out_n, &mut cols));
         }
         if let Some(b) = bias {
             let b = b.contiguous_data();
@@ -194,18 +220,25 @@ impl<T: Float> Tensor<T> {
         self.check_grad_out(&geo);
         let (gy, wt) = (self.contiguous_data(), weight.contiguous_data());
         let (k, l, og, cg) = (geo.k(), geo.l(), geo.o / geo.groups, geo.c / geo.groups);
-        let mut dx = vec![T::zero(); geo.n * geo.c * geo.h * geo.w];
-        let mut dcols = vec![T::zero(); k * l];
-        for n in 0..geo.n {
+        let plane = geo.c * geo.h * geo.w;
+        let mut dx = vec![T::zero(); geo.n * plane];
+        let image = |n: usize, dx_n: &mut [T], dcols: &mut Vec<T>| {
             for g in 0..geo.groups {
                 // W_gᵀ: element (kk, o) of the transpose is W[g·og + o, kk].
                 let a = MatRef { data: &wt, offset: g * og * k, rs: 1, cs: k };
                 let b = MatRef { data: &gy, offset: (n * geo.o + g * og) * l, rs: l, cs: 1 };
                 dcols.iter_mut().for_each(|v| *v = T::zero());
-                gemm(k, l, og, a, b, &mut dcols);
-                let image = &mut dx[(n * geo.c + g * cg) * geo.h * geo.w..][..cg * geo.h * geo.w];
-                col2im(&geo, &dcols, image);
+                gemm(k, l, og, a, b, dcols);
+                col2im(&geo, dcols, &mut dx_n[g * cg * geo.h * geo.w..][..cg * geo.h * geo.w]);
             }
+        };
+        if parallel(&geo) {
+            dx.par_chunks_mut(plane)
+                .enumerate()
+                .for_each_init(|| vec![T::zero(); k * l], |dcols, (n, dx_n)| image(n, dx_n, dcols));
+        } else {
+            let mut dcols = vec![T::zero(); k * l];
+            dx.chunks_mut(plane).enumerate().for_each(|(n, dx_n)| image(n, dx_n, &mut dcols));
         }
         Tensor::from_vec(dx, input_dims.to_vec()).or_panic()
     }
@@ -223,17 +256,32 @@ impl<T: Float> Tensor<T> {
         self.check_grad_out(&geo);
         let (gy, x) = (self.contiguous_data(), input.contiguous_data());
         let (k, l, og, cg) = (geo.k(), geo.l(), geo.o / geo.groups, geo.c / geo.groups);
-        let mut dw = vec![T::zero(); geo.o * k];
-        let mut cols = vec![T::zero(); k * l];
-        for n in 0..geo.n {
-            for g in 0..geo.groups {
-                let image = &x[(n * geo.c + g * cg) * geo.h * geo.w..][..cg * geo.h * geo.w];
-                im2col(&geo, image, &mut cols);
-                let a = MatRef { data: &gy, offset: (n * geo.o + g * og) * l, rs: l, cs: 1 };
-                // colsᵀ: element (ll, kk) is cols[kk·l + ll].
-                let b = MatRef { data: &cols, offset: 0, rs: 1, cs: l };
-                gemm_acc(og, k, l, a, b, &mut dw[g * og * k..][..og * k]);
+        // The sum over one chunk of images, in image order.
+        let chunk = |first: usize, cols: &mut Vec<T>| {
+            let mut dw = vec![T::zero(); geo.o * k];
+            for n in first..(first + IMAGES_PER_PARTIAL).min(geo.n) {
+                for g in 0..geo.groups {
+                    let image = &x[(n * geo.c + g * cg) * geo.h * geo.w..][..cg * geo.h * geo.w];
+                    im2col(&geo, image, cols);
+                    let a = MatRef { data: &gy, offset: (n * geo.o + g * og) * l, rs: l, cs: 1 };
+                    // colsᵀ: element (ll, kk) is cols[kk·l + ll].
+                    let b = MatRef { data: cols, offset: 0, rs: 1, cs: l };
+                    gemm_acc(og, k, l, a, b, &mut dw[g * og * k..][..og * k]);
+                }
             }
+            dw
+        };
+        let firsts: Vec<usize> = (0..geo.n).step_by(IMAGES_PER_PARTIAL).collect();
+        let partials: Vec<Vec<T>> = if parallel(&geo) && firsts.len() > 1 {
+            firsts.par_iter().map_init(|| vec![T::zero(); k * l], |cols, &first| chunk(first, cols)).collect()
+        } else {
+            let mut cols = vec![T::zero(); k * l];
+            firsts.iter().map(|&first| chunk(first, &mut cols)).collect()
+        };
+        let mut partials = partials.into_iter();
+        let mut dw = partials.next().unwrap_or_else(|| vec![T::zero(); geo.o * k]);
+        for p in partials {
+            dw.iter_mut().zip(&p).for_each(|(d, v)| *d += *v);
         }
         Tensor::from_vec(dw, weight_dims.to_vec()).or_panic()
     }

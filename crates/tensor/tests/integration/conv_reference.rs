@@ -180,3 +180,40 @@ proptest! {
         prop_assert!((lhs - dot(&x, &dx)).abs() < 1e-10 * (1.0 + lhs.abs()));
     }
 }
+
+/// A convolution large enough to run its images in parallel (11 images, so
+/// the weight gradient's chunks of 4 do not divide them): the definition
+/// still holds, and all three products are bit-identical on 1, 2 and 3
+/// threads.
+#[test]
+fn parallel_convolutions_match_the_definition_whatever_the_thread_count() {
+    let c = Case { n: 11, groups: 2, cg: 4, og: 8, h: 20, w: 19, k: [3, 3], p: ConvParams::default().padding(1).groups(2) };
+    let (ci, o) = (c.cg * c.groups, c.og * c.groups);
+    let x = values(&[c.n, ci, c.h, c.w], 1);
+    let w = values(&[o, c.cg, 3, 3], 2);
+    let b = values(&[o], 3);
+    let (want, dims) = direct(&x, &w, &b, &c);
+    let g = values(&dims, 4);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            (
+                x.conv2d(&w, Some(&b), c.p).to_vec(),
+                g.conv2d_backward_input(&w, x.dims(), c.p).to_vec(),
+                g.conv2d_backward_weight(&x, w.dims(), c.p).to_vec(),
+            )
+        })
+    };
+    let one = run(1);
+    for (a, e) in one.0.iter().zip(&want) {
+        assert!((a - e).abs() < 1e-12 * (1.0 + e.abs()), "{a} vs {e}");
+    }
+    let y0 = x.conv2d(&w, None, c.p);
+    let lhs = dot(&y0, &g);
+    let as_tensor = |v: &[f64], d: &[usize]| Tensor::from_vec(v.to_vec(), d.to_vec()).unwrap();
+    assert!((lhs - dot(&x, &as_tensor(&one.1, x.dims()))).abs() < 1e-10 * (1.0 + lhs.abs()));
+    assert!((lhs - dot(&w, &as_tensor(&one.2, w.dims()))).abs() < 1e-10 * (1.0 + lhs.abs()));
+    for threads in [2, 3] {
+        assert!(run(threads) == one, "{threads} threads differ from one");
+    }
+}
