@@ -66,10 +66,10 @@ pub(crate) enum Op<T: Float> {
     /// (boxed: every node holds an `Op`, and this one is rare and large).
     Conv2d(Box<(usize, usize, Option<usize>, ConvParams)>),
     /// Max pooling: the input and, per output, the flat index it took.
-    MaxPool2d(usize, Arc<[usize]>),
+    MaxPool2d(usize, Arc<Vec<usize>>),
     /// Max (`true`) or min over an axis: the input and, per output, the flat
     /// index of the element it took.
-    PickAxis(usize, Arc<[usize]>, bool),
+    PickAxis(usize, Arc<Vec<usize>>, bool),
     /// Average pooling (padding counted, as PyTorch's default).
     AvgPool2d(Box<(usize, Pool2d)>),
     /// Elementwise maximum and minimum (broadcasting; ties share the gradient).

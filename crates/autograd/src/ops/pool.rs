@@ -27,7 +27,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// [`AutogradError::Tensor`] naming the op.
     pub fn try_max_pool2d(self, pool: Pool2d) -> Result<Var<'t, T>, AutogradError> {
         let (out, taken) = self.tape.nodes.borrow().values[self.index].try_max_pool2d(pool)?;
-        Ok(self.tape.record(Op::MaxPool2d(self.index, Arc::from(taken)), out))
+        Ok(self.tape.record(Op::MaxPool2d(self.index, Arc::new(taken)), out))
     }
 
     /// Average pooling of an `(N, C, H, W)` var, padding counted as zeros

@@ -101,7 +101,7 @@ impl<'t, T: Float> Var<'t, T> {
             (values, taken)
         };
         let out = Tensor::from_vec(values, out_dims).expect("one value per output");
-        self.tape.record(Op::PickAxis(self.index, Arc::from(taken), max), out)
+        self.tape.record(Op::PickAxis(self.index, Arc::new(taken), max), out)
     }
 
     /// The same values in another shape. The gradient is reshaped back.

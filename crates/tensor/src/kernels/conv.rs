@@ -39,34 +39,47 @@ impl Geometry {
     }
 }
 
+/// The output columns `ow` whose tap `j` reads inside the image, and the
+/// image column the first of them reads: `ow·s + j·d − p ∈ [0, W)`.
+#[inline]
+fn valid_columns(geo: &Geometry, j: usize) -> (std::ops::Range<usize>, usize) {
+    let (s, off) = (geo.stride[1], j * geo.dilation[1]);
+    let p = geo.padding[1];
+    let lo = if p > off { (p - off).div_ceil(s) } else { 0 };
+    let hi = if geo.w + p > off { ((geo.w + p - off - 1) / s + 1).min(geo.wo) } else { 0 };
+    if lo >= hi {
+        return (0..0, 0);
+    }
+    (lo..hi, lo * s + off - p)
+}
+
 /// `cols[(c·kH + i)·kW + j][oh·W_out + ow] = image[c][oh·s − p + i·d][ow·s − p + j·d]`
-/// (zero outside the image), for the `C/groups` channels in `image`.
+/// (zero outside the image), for the `C/groups` channels in `image`. Each
+/// row segment is a slice copy at stride 1 (the common case) and a strided
+/// gather otherwise; only the padding's columns are zeroed.
 pub(crate) fn im2col<T: Copy + num_traits::Zero>(geo: &Geometry, image: &[T], cols: &mut [T]) {
     let (l, cg) = (geo.l(), geo.c / geo.groups);
     debug_assert!(image.len() == cg * geo.h * geo.w && cols.len() == geo.k() * l);
+    let s = geo.stride[1];
     for c in 0..cg {
         let plane = &image[c * geo.h * geo.w..][..geo.h * geo.w];
         for i in 0..geo.kh {
             for j in 0..geo.kw {
                 let row = &mut cols[((c * geo.kh + i) * geo.kw + j) * l..][..l];
+                let (valid, first) = valid_columns(geo, j);
                 for oh in 0..geo.ho {
                     let dst = &mut row[oh * geo.wo..][..geo.wo];
                     match Geometry::source(oh, i, geo.stride[0], geo.dilation[0], geo.padding[0], geo.h) {
-                        None => dst.iter_mut().for_each(|v| *v = T::zero()),
+                        None => dst.fill(T::zero()),
                         Some(y) => {
-                            let src = &plane[y * geo.w..][..geo.w];
-                            for (ow, v) in dst.iter_mut().enumerate() {
-                                *v = match Geometry::source(
-                                    ow,
-                                    j,
-                                    geo.stride[1],
-                                    geo.dilation[1],
-                                    geo.padding[1],
-                                    geo.w,
-                                ) {
-                                    Some(x) => src[x],
-                                    None => T::zero(),
-                                };
+                            dst[..valid.start].fill(T::zero());
+                            dst[valid.end..].fill(T::zero());
+                            let src = &plane[y * geo.w + first..];
+                            let dst = &mut dst[valid.clone()];
+                            if s == 1 {
+                                dst.copy_from_slice(&src[..dst.len()]);
+                            } else {
+                                dst.iter_mut().zip(src.iter().step_by(s)).for_each(|(d, &v)| *d = v);
                             }
                         }
                     }
@@ -81,21 +94,23 @@ pub(crate) fn im2col<T: Copy + num_traits::Zero>(geo: &Geometry, image: &[T], co
 pub(crate) fn col2im<T: Copy + std::ops::AddAssign>(geo: &Geometry, cols: &[T], image: &mut [T]) {
     let (l, cg) = (geo.l(), geo.c / geo.groups);
     debug_assert!(image.len() == cg * geo.h * geo.w && cols.len() == geo.k() * l);
+    let s = geo.stride[1];
     for c in 0..cg {
         let plane = &mut image[c * geo.h * geo.w..][..geo.h * geo.w];
         for i in 0..geo.kh {
             for j in 0..geo.kw {
                 let row = &cols[((c * geo.kh + i) * geo.kw + j) * l..][..l];
+                let (valid, first) = valid_columns(geo, j);
                 for oh in 0..geo.ho {
                     let Some(y) = Geometry::source(oh, i, geo.stride[0], geo.dilation[0], geo.padding[0], geo.h) else {
                         continue;
                     };
-                    let dst = &mut plane[y * geo.w..][..geo.w];
-                    for (ow, &v) in row[oh * geo.wo..][..geo.wo].iter().enumerate() {
-                        if let Some(x) = Geometry::source(ow, j, geo.stride[1], geo.dilation[1], geo.padding[1], geo.w)
-                        {
-                            dst[x] += v;
-                        }
+                    let src = &row[oh * geo.wo..][valid.clone()];
+                    let dst = &mut plane[y * geo.w + first..];
+                    if s == 1 {
+                        dst[..src.len()].iter_mut().zip(src).for_each(|(d, &v)| *d += v);
+                    } else {
+                        dst.iter_mut().step_by(s).zip(src).for_each(|(d, &v)| *d += v);
                     }
                 }
             }

@@ -3,8 +3,11 @@
 //! backward products. Max pooling also returns, per output, the flat index
 //! of the input element it took, which is where its gradient goes.
 
+use rayon::prelude::*;
+
 use crate::error::TensorError;
 use crate::float::Float;
+use crate::kernels::PAR_THRESHOLD;
 use crate::tensor::Tensor;
 
 /// A pooling window: size, stride and zero padding, each `(rows, columns)`.
@@ -103,26 +106,69 @@ impl<T: Float> Tensor<T> {
     /// that does not fit.
     pub fn try_max_pool2d(&self, pool: Pool2d) -> Result<(Tensor<T>, Vec<usize>), TensorError> {
         let d = pool.out_dims("max_pool2d", self.dims())?;
+        let [_, _, h, w, ho, wo] = d;
         let x = self.contiguous_data();
-        let w = d[3];
-        let mut out = vec![T::zero(); d[0] * d[1] * d[4] * d[5]];
+        let (plane_in, plane_out) = (h * w, ho * wo);
+        let mut out = vec![T::zero(); d[0] * d[1] * plane_out];
         let mut arg = vec![0usize; out.len()];
-        pool.for_each_window(d, |base, o, rows, cols| {
-            let mut best = (T::neg_infinity(), base + rows.start * w + cols.start);
-            'window: for r in rows {
-                for c in cols.clone() {
-                    let i = base + r * w + c;
-                    if x[i].is_nan() {
-                        best = (x[i], i);
-                        break 'window;
-                    }
-                    if x[i] > best.0 {
-                        best = (x[i], i);
+        let ([kh, kw], [sh, sw], [ph, pw]) = (pool.kernel, pool.stride, pool.padding);
+        // One plane, one output row at a time, tap by tap: the outputs of a
+        // row are independent, so the loop over them carries no dependency,
+        // and a plane without NaN takes no data-dependent branch (on ReLU
+        // outputs a mispredicted branch per element cost three times the
+        // comparisons themselves).
+        let one_plane = |p: usize, out: &mut [T], arg: &mut [usize]| {
+            let src = &x[p * plane_in..][..plane_in];
+            #[allow(clippy::eq_op)]
+            let has_nan = src.iter().fold(false, |seen, &v| seen | (v != v));
+            for oh in 0..ho {
+                let top = oh * sh;
+                let rows = top.saturating_sub(ph)..(top + kh).saturating_sub(ph).min(h);
+                let best = &mut out[oh * wo..][..wo];
+                let at = &mut arg[oh * wo..][..wo];
+                best.fill(T::neg_infinity());
+                for (ow, a) in at.iter_mut().enumerate() {
+                    *a = p * plane_in + rows.start * w + (ow * sw).saturating_sub(pw);
+                }
+                for r in rows {
+                    let row = &src[r * w..][..w];
+                    for j in 0..kw {
+                        for ow in 0..wo {
+                            let c = ow * sw + j;
+                            if c < pw || c - pw >= w {
+                                continue;
+                            }
+                            let v = row[c - pw];
+                            let i = p * plane_in + r * w + c - pw;
+                            if has_nan {
+                                // The first NaN wins and stays.
+                                #[allow(clippy::eq_op)]
+                                let take = (v > best[ow]) | ((v != v) & (best[ow] == best[ow]));
+                                if take {
+                                    (best[ow], at[ow]) = (v, i);
+                                }
+                            } else {
+                                // No NaN: `max` is a branch-free instruction
+                                // and the index an integer select.
+                                at[ow] = std::hint::select_unpredictable(v > best[ow], i, at[ow]);
+                                best[ow] = best[ow].max(v);
+                            }
+                        }
                     }
                 }
             }
-            (out[o], arg[o]) = best;
-        });
+        };
+        if x.len() >= PAR_THRESHOLD && plane_out > 0 {
+            out.par_chunks_mut(plane_out)
+                .zip(arg.par_chunks_mut(plane_out))
+                .enumerate()
+                .for_each(|(p, (o, a))| one_plane(p, o, a));
+        } else if plane_out > 0 {
+            out.chunks_mut(plane_out)
+                .zip(arg.chunks_mut(plane_out))
+                .enumerate()
+                .for_each(|(p, (o, a))| one_plane(p, o, a));
+        }
         Ok((Tensor::from_vec(out, [d[0], d[1], d[4], d[5]])?, arg))
     }
 
@@ -176,5 +222,36 @@ impl<T: Float> Tensor<T> {
             }
         });
         Tensor::from_vec(dx, input_dims.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(values: Vec<f32>, dims: [usize; 4], p: Pool2d) -> (Vec<f32>, Vec<usize>) {
+        let (y, at) = Tensor::from_vec(values, dims).unwrap().try_max_pool2d(p).unwrap();
+        (y.to_vec(), at)
+    }
+
+    #[test]
+    fn ties_take_the_first_and_nan_wins_where_it_is() {
+        // Two planes of 2×4: the first all ties (ReLU's zeros), the second
+        // with a NaN after a larger value in its left window.
+        let x = vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 5.0, 1.0, -1.0, -2.0, f32::NAN, 9.0, -3.0, f32::NAN];
+        let (y, at) = pool(x, [1, 2, 2, 4], Pool2d::new(2));
+        assert_eq!(y[..2], [0.0, 0.0]);
+        assert_eq!(at[..2], [0, 2], "the first of equal maxima");
+        assert!(y[2].is_nan() && y[3].is_nan());
+        assert_eq!(at[2..], [12, 15], "the first NaN, wherever the larger values are");
+    }
+
+    #[test]
+    fn padding_never_wins_and_all_minus_infinity_takes_the_first() {
+        let x = vec![f32::NEG_INFINITY; 4];
+        let (y, at) = pool(x, [1, 1, 2, 2], Pool2d::new(2).stride(1).padding(1));
+        assert!(y.iter().all(|v| *v == f32::NEG_INFINITY));
+        // Output (0, 0) sees only input (0, 0); output (1, 1) sees all four and takes the first.
+        assert_eq!(at, [0, 0, 1, 0, 0, 1, 2, 2, 3]);
     }
 }

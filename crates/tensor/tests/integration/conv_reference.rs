@@ -187,7 +187,8 @@ proptest! {
 /// threads.
 #[test]
 fn parallel_convolutions_match_the_definition_whatever_the_thread_count() {
-    let c = Case { n: 11, groups: 2, cg: 4, og: 8, h: 20, w: 19, k: [3, 3], p: ConvParams::default().padding(1).groups(2) };
+    let c =
+        Case { n: 11, groups: 2, cg: 4, og: 8, h: 20, w: 19, k: [3, 3], p: ConvParams::default().padding(1).groups(2) };
     let (ci, o) = (c.cg * c.groups, c.og * c.groups);
     let x = values(&[c.n, ci, c.h, c.w], 1);
     let w = values(&[o, c.cg, 3, 3], 2);
