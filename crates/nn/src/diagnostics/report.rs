@@ -18,16 +18,23 @@ pub struct LayerStats {
     pub kind: String,
     /// The activation, if the layer has one.
     pub activation: Option<Activation>,
-    /// Output units (size of the last axis).
+    /// Output units: features of a `(N, F)` output, channels of an
+    /// `(N, C, H, W)` one (axis 1; a channel's unit is all its positions).
     pub units: usize,
     /// Mean of the layer's outputs over the batch and units.
     pub mean: f64,
     /// Standard deviation of the outputs.
     pub std: f64,
-    /// ReLU layers: fraction of units that output zero for every sample of the batch.
+    /// ReLU layers: fraction of units that output zero for every sample of
+    /// the batch (for a conv layer, channels zero at every position).
     pub dead_fraction: Option<f64>,
+    /// ReLU layers: which units (features, or channels) are dead.
+    pub dead_units: Option<Vec<usize>>,
     /// Sigmoid/tanh/hardtanh layers: fraction of pre-activations in the flat tails.
     pub saturated_fraction: Option<f64>,
+    /// Sigmoid/tanh/hardtanh layers: the saturated fraction of each unit's
+    /// (feature's, or channel's) pre-activations.
+    pub saturated_by_unit: Option<Vec<f64>>,
     /// L2 norm of the weight's gradient.
     pub weight_grad_norm: Option<f64>,
     /// L2 norm of the gradient reaching the layer's output.
@@ -140,25 +147,26 @@ impl LayerReport {
         for l in trace.layers() {
             let y = l.output.value();
             let (mean, std) = mean_std(&y);
-            let units = y.dims().last().copied().unwrap_or(1);
-            let dead_fraction = match l.activation {
-                Some(Activation::Relu) => Some(dead_fraction(&y)),
+            let units = unit_layout(y.dims()).1;
+            let dead_units = match l.activation {
+                Some(Activation::Relu) => Some(dead_units(&y)),
                 _ => None,
             };
+            let dead_fraction = dead_units.as_ref().map(|d| d.len() as f64 / units.max(1) as f64);
             let limit = match l.activation {
                 Some(Activation::Sigmoid) => Some((-th.sigmoid_saturation, th.sigmoid_saturation)),
                 Some(Activation::Tanh) => Some((-th.tanh_saturation, th.tanh_saturation)),
                 Some(Activation::Hardtanh(lo, hi)) => Some((lo, hi)),
                 _ => None,
             };
-            let saturated_fraction = match (limit, &l.pre_activation) {
+            let (saturated_fraction, saturated_by_unit) = match (limit, &l.pre_activation) {
                 (Some((lo, hi)), Some(z)) => {
                     let z = z.value();
                     let data = z.contiguous_data();
                     let n = data.iter().filter(|v| v.as_f64() < lo || v.as_f64() > hi).count();
-                    Some(n as f64 / data.len().max(1) as f64)
+                    (Some(n as f64 / data.len().max(1) as f64), Some(saturated_by_unit(&z, lo, hi)))
                 }
-                _ => None,
+                _ => (None, None),
             };
             // Over all of the layer's weights together: √Σ‖∇W_k‖².
             let weight_grad_norm = grads.and_then(|g| {
@@ -179,7 +187,9 @@ impl LayerReport {
                 mean,
                 std,
                 dead_fraction,
+                dead_units,
                 saturated_fraction,
+                saturated_by_unit,
                 weight_grad_norm,
                 output_grad_norm,
                 update_ratio: None,
@@ -305,17 +315,40 @@ fn mean_std<T: Float>(t: &Tensor<T>) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// Fraction of units (last axis) that are exactly zero for every sample.
-fn dead_fraction<T: Float>(y: &Tensor<T>) -> f64 {
+/// `(outer, units, inner)` of an output: units on axis 1 (features of
+/// `(N, F)`, channels of `(N, C, …)`), a 1-D output's elements otherwise.
+fn unit_layout(dims: &[usize]) -> (usize, usize, usize) {
+    match dims {
+        [] => (1, 1, 1),
+        [u] => (1, *u, 1),
+        [n, u, rest @ ..] => (*n, *u, rest.iter().product()),
+    }
+}
+
+/// The units that are exactly zero for every sample (and position).
+fn dead_units<T: Float>(y: &Tensor<T>) -> Vec<usize> {
     let d = y.contiguous_data();
-    let units = y.dims().last().copied().unwrap_or(1).max(1);
+    let (outer, units, inner) = unit_layout(y.dims());
     let mut alive = vec![false; units];
-    for row in d.chunks(units) {
-        for (a, v) in alive.iter_mut().zip(row) {
-            *a |= *v != T::zero();
+    for o in 0..outer {
+        for (u, a) in alive.iter_mut().enumerate() {
+            *a |= d[(o * units + u) * inner..][..inner].iter().any(|v| *v != T::zero());
         }
     }
-    alive.iter().filter(|a| !**a).count() as f64 / units as f64
+    alive.iter().enumerate().filter(|(_, a)| !**a).map(|(u, _)| u).collect()
+}
+
+/// Each unit's fraction of values outside `[lo, hi]`.
+fn saturated_by_unit<T: Float>(z: &Tensor<T>, lo: f64, hi: f64) -> Vec<f64> {
+    let d = z.contiguous_data();
+    let (outer, units, inner) = unit_layout(z.dims());
+    let mut count = vec![0usize; units];
+    for o in 0..outer {
+        for (u, c) in count.iter_mut().enumerate() {
+            *c += d[(o * units + u) * inner..][..inner].iter().filter(|v| v.as_f64() < lo || v.as_f64() > hi).count();
+        }
+    }
+    count.iter().map(|&c| c as f64 / (outer * inner).max(1) as f64).collect()
 }
 
 fn norm<T: Float>(t: &Tensor<T>) -> f64 {

@@ -95,3 +95,36 @@ fn update_ratio_is_the_relative_size_of_the_step() {
     assert!(s.std > 0.0 && s.weight_grad_norm.unwrap() > 0.0 && s.output_grad_norm.unwrap() > 0.0);
     assert!(report.to_string().lines().count() >= 3);
 }
+
+/// In a conv layer a unit is a channel: a channel whose bias keeps it below
+/// zero everywhere is dead, a channel with huge weights saturates its tanh,
+/// and the report names which.
+#[test]
+fn conv_layers_are_diagnosed_per_channel() {
+    use strata_nn::{Conv2d, Sequential};
+    use strata_tensor::ConvParams;
+    let mut rng = StdRng::seed_from_u64(4);
+    let mut relu_conv = Conv2d::new(1, 4, 3, ConvParams::default().padding(1), &mut rng);
+    let mut bias = relu_conv.bias.as_ref().unwrap().value().to_vec();
+    bias[2] = -100.0;
+    relu_conv.bias.as_mut().unwrap().set(Tensor::from_vec(bias, [4]).unwrap());
+    let mut tanh_conv = Conv2d::new(4, 3, 3, ConvParams::default().padding(1), &mut rng);
+    let w = tanh_conv.weight.value().to_vec();
+    let per = w.len() / 3;
+    let w: Vec<f32> = w.iter().enumerate().map(|(i, v)| if i < per { v * 1000.0 } else { v * 1e-3 }).collect();
+    tanh_conv.weight.set(Tensor::from_vec(w, [3, 4, 3, 3]).unwrap());
+    let model = Sequential::new().push(relu_conv).push(Activation::Relu).push(tanh_conv).push(Activation::Tanh);
+    let tape = Tape::new();
+    let mut trace = Trace::new();
+    let y =
+        model.forward_traced(&tape, tape.constant(Tensor::rand_normal([8, 1, 6, 6], 0.0, 1.0, &mut rng)), &mut trace);
+    let report = trace.report(&y.square().sum().backward());
+    let relu = report.layer("1").unwrap();
+    assert_eq!(relu.units, 4);
+    assert_eq!(relu.dead_units.as_deref(), Some(&[2][..]));
+    assert_eq!(relu.dead_fraction, Some(0.25));
+    let tanh = report.layer("3").unwrap();
+    let by_channel = tanh.saturated_by_unit.as_ref().unwrap();
+    assert_eq!(by_channel.len(), 3);
+    assert!(by_channel[0] > 0.8 && by_channel[1] == 0.0 && by_channel[2] == 0.0, "{by_channel:?}");
+}
