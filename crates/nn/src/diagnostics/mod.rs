@@ -10,9 +10,13 @@
 //! Warnings name vanishing or exploding gradients, dead or saturated layers,
 //! and risky stacks (deep sigmoid/tanh, ReLU after Xavier init).
 //!
+//! [`picture`] draws what conv layers learned as PNG files: filters,
+//! feature maps and the input patches that excite each unit most.
+//!
 //! The report prints as a compact table and its numbers are fields, keyed
 //! by layer name ([`LayerReport::layer`]).
 
+pub mod picture;
 mod report;
 mod thresholds;
 mod trace;
