@@ -56,15 +56,37 @@ impl<T> std::fmt::Debug for GemmKernel<T> {
 }
 
 /// The best f32 kernel for this CPU, detected once (every product asks).
+/// `STRATA_GEMM_KERNEL` (`portable`, `avx2+fma`, `avx512f`) picks a
+/// supported kernel by name instead, so one machine can measure the paths
+/// a machine without AVX-512 (or without either) would take.
 pub(crate) fn best_f32() -> GemmKernel<f32> {
     static BEST: std::sync::OnceLock<GemmKernel<f32>> = std::sync::OnceLock::new();
-    *BEST.get_or_init(|| *all_f32().last().expect("portable kernel always present"))
+    *BEST.get_or_init(|| chosen(all_f32()))
 }
 
-/// The best f64 kernel for this CPU, detected once.
+/// The best f64 kernel for this CPU, detected once (`STRATA_GEMM_KERNEL` as for f32).
 pub(crate) fn best_f64() -> GemmKernel<f64> {
     static BEST: std::sync::OnceLock<GemmKernel<f64>> = std::sync::OnceLock::new();
-    *BEST.get_or_init(|| *all_f64().last().expect("portable kernel always present"))
+    *BEST.get_or_init(|| chosen(all_f64()))
+}
+
+/// The kernel `STRATA_GEMM_KERNEL` names if this CPU runs it, else the
+/// best. An unknown or unsupported name falls back to the best, with a
+/// warning on stderr (once: the choice is cached).
+fn chosen<T: Copy>(kernels: Vec<GemmKernel<T>>) -> GemmKernel<T> {
+    let best = *kernels.last().expect("portable kernel always present");
+    let Ok(name) = std::env::var("STRATA_GEMM_KERNEL") else { return best };
+    match kernels.iter().find(|k| k.name == name) {
+        Some(k) => *k,
+        None => {
+            let names: Vec<&str> = kernels.iter().map(|k| k.name).collect();
+            eprintln!(
+                "strata: STRATA_GEMM_KERNEL={name} is not one of this CPU's kernels {names:?}; using {}",
+                best.name
+            );
+            best
+        }
+    }
 }
 
 /// Every f32 kernel this CPU can run, portable first, best last.
