@@ -7,10 +7,13 @@
 //!
 //! conv 3×3 (1 → 16) → relu → conv 3×3 (16 → 32) → relu → max-pool 2×2 →
 //! flatten → dense 512 → 64 (relu) → 10, Adam with a cosine schedule, on
-//! the same seeded 80/20 split as `mnist_lite`.
+//! the same seeded 80/20 split as `mnist_lite`. Writes `filters.png`,
+//! `feature_maps.png` and `top_patches.png` into `--pictures` (see
+//! `cnn_mnist` for the same on 28×28 digits, where they say more).
 
 mod common;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -34,6 +37,9 @@ pub struct Args {
     /// Seed for the split, the weights and the batch order.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Directory for the PNG pictures of the layers (none if empty).
+    #[arg(long, default_value = "target/pictures/cnn_digits")]
+    pub pictures: PathBuf,
 }
 
 /// The network, NCHW in, logits out.
@@ -90,6 +96,16 @@ pub fn run(args: &Args, mut log: impl FnMut(&str)) -> Result<Vec<f64>, String> {
             sum / n as f32,
             accuracies[epoch] * 100.0
         ));
+    }
+    if !args.pictures.as_os_str().is_empty() {
+        let stages = [
+            common::pictures::Stage { name: "conv1", after: 1, field: vec![(3, 1, 1)] },
+            common::pictures::Stage { name: "conv2", after: 3, field: vec![(3, 1, 1), (3, 1, 1)] },
+        ];
+        let weight = model.named_params().into_iter().find(|(n, _)| n == "0.weight").expect("conv1").1;
+        for path in common::pictures::write(&args.pictures, weight.value(), &model, &test_x, &stages)? {
+            log(&format!("wrote {}", path.display()));
+        }
     }
     Ok(accuracies)
 }

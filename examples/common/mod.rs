@@ -4,6 +4,8 @@
 
 #![allow(dead_code, unused_macros, unused_imports)]
 
+pub mod pictures;
+
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 

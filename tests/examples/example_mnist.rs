@@ -5,40 +5,13 @@
 #[path = "../../examples/mnist.rs"]
 mod mnist;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
-fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut b = vec![0, 0, 8, dims.len() as u8];
-    dims.iter().for_each(|d| b.extend_from_slice(&d.to_be_bytes()));
-    b.extend_from_slice(data);
-    b
-}
-
 /// 200 training and 50 test "images" of 4×4 pixels: class k lights pixel k.
 fn synthetic(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("strata-mnist-example-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let make = |n: usize| {
-        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
-        let mut pixels = vec![0u8; n * 16];
-        for (i, &l) in labels.iter().enumerate() {
-            pixels[i * 16 + l as usize] = 255;
-            pixels[i * 16 + 15] = (i * 37 % 256) as u8; // noise
-        }
-        (idx(&[n as u32, 4, 4], &pixels), idx(&[n as u32], &labels))
-    };
-    let (ti, tl) = make(200);
-    let (vi, vl) = make(50);
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&ti).unwrap();
-    std::fs::write(dir.join("train-images-idx3-ubyte.gz"), gz.finish().unwrap()).unwrap();
-    std::fs::write(dir.join("train-labels-idx1-ubyte"), tl).unwrap();
-    std::fs::write(dir.join("t10k-images-idx3-ubyte"), vi).unwrap();
-    std::fs::write(dir.join("t10k-labels-idx1-ubyte"), vl).unwrap();
-    dir
+    crate::idx_files::synthetic(&format!("mnist-{name}"), 4, 200, 50)
 }
 
 fn args(dir: &Path, extra: &[&str]) -> mnist::Args {

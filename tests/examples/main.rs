@@ -7,9 +7,12 @@
 
 mod example_activations;
 mod example_cnn_digits;
+mod example_cnn_mnist;
 mod example_custom_layer;
 mod example_hidden_features;
 mod example_mnist;
 mod example_mnist_lite;
+mod example_transfer;
 mod example_xor;
+mod idx_files;
 mod readme_figures;
