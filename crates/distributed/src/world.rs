@@ -11,7 +11,7 @@ use mpi::topology::SimpleCommunicator;
 use mpi::traits::{Communicator, CommunicatorCollectives, Equivalence, Root};
 use strata_autograd::Grads;
 use strata_nn::optim::GradSource;
-use strata_nn::{Module, Param};
+use strata_nn::{Buffer, Module, Param};
 use strata_tensor::{Float, Tensor};
 
 use crate::error::Error;
@@ -71,9 +71,10 @@ impl World {
         self.comm.abort(code)
     }
 
-    /// Copies `root`'s parameters into every rank's model, so all replicas
-    /// start identical. The models are compared first: every rank must have
-    /// the same parameters, in the same order, of the same sizes.
+    /// Copies `root`'s parameters and buffers (batch norm's running
+    /// statistics) into every rank's model, so all replicas start
+    /// identical. The models are compared first: every rank must have the
+    /// same parameters, in the same order, of the same sizes.
     ///
     /// # Errors
     /// [`Error::ModelMismatch`] on every rank, naming the first parameter
@@ -94,6 +95,51 @@ impl World {
             let t = Tensor::from_vec(flat[at..at + n].to_vec(), p.value().shape().clone()).expect("same size");
             p.set(t);
             at += n;
+        });
+        self.broadcast_buffers(model, root)
+    }
+
+    /// Copies `root`'s buffers into every rank's model. Batch norm's running
+    /// statistics are updated from each rank's own shard of the batch, so
+    /// they drift apart between ranks while the weights stay identical (as
+    /// in PyTorch's DDP with `broadcast_buffers=False`); call this before
+    /// evaluating or saving on any rank but `root` (PyTorch's default
+    /// re-broadcasts them at every forward pass instead).
+    ///
+    /// # Errors
+    /// [`Error::ModelMismatch`] on every rank if the buffers differ in
+    /// names, count or sizes.
+    pub fn broadcast_buffers<T: Float + Equivalence, M: Module<T> + ?Sized>(
+        &self,
+        model: &mut M,
+        root: usize,
+    ) -> Result<(), Error> {
+        let mut layout = Vec::new();
+        model.visit_buffers(&mut |n, b| layout.push((format!("buffer {n}"), b.as_tensor().map_or(1, Tensor::numel))));
+        self.check_same_layout(&layout, root)?;
+        let (mut floats, mut counts) = (Vec::<T>::new(), Vec::<i64>::new());
+        model.visit_buffers(&mut |_, b| match b {
+            Buffer::Float(t) => floats.extend_from_slice(&t.contiguous_data()),
+            Buffer::Count(c) => counts.push(*c),
+        });
+        let from = self.comm.process_at_rank(root as i32);
+        if !floats.is_empty() {
+            from.broadcast_into(&mut floats[..]);
+        }
+        if !counts.is_empty() {
+            from.broadcast_into(&mut counts[..]);
+        }
+        let (mut at, mut k) = (0, 0);
+        model.visit_buffers_mut(&mut |_, b| match b {
+            Buffer::Float(t) => {
+                let n = t.numel();
+                *t = Tensor::from_vec(floats[at..at + n].to_vec(), t.shape().clone()).expect("same size");
+                at += n;
+            }
+            Buffer::Count(c) => {
+                *c = counts[k];
+                k += 1;
+            }
         });
         Ok(())
     }

@@ -25,6 +25,27 @@ fn collectives_on_every_world_size() {
     let hashes = world.weights_hash(&model);
     assert!(hashes.iter().all(|&h| h == hashes[0]), "{hashes:x?}");
 
+    // broadcast_buffers: batch-norm statistics that drifted apart (each rank
+    // saw other data) become root's, counts included.
+    let bn = strata_nn::BatchNorm1d::<f64>::new_typed(3);
+    for _ in 0..=rank {
+        let tape = Tape::new();
+        let x = Tensor::from_fn([4, 3], |ix| (ix[0] * 3 + ix[1] + rank * 5) as f64);
+        let _ = bn.forward(&tape, tape.constant(x));
+    }
+    let mut net = strata_nn::Sequential::<f64>::new().push(bn);
+    world.broadcast_params(&mut net, 0).unwrap();
+    let mut stats = Vec::new();
+    net.visit_buffers(&mut |n, b| stats.push(format!("{n}={:?}{:?}", b.as_tensor().map(|t| t.to_vec()), b.as_count())));
+    let reference = strata_nn::BatchNorm1d::<f64>::new_typed(3);
+    let tape = Tape::new();
+    let _ = reference.forward(&tape, tape.constant(Tensor::from_fn([4, 3], |ix| (ix[0] * 3 + ix[1]) as f64)));
+    let mut want = Vec::new();
+    strata_nn::Sequential::<f64>::new()
+        .push(reference)
+        .visit_buffers(&mut |n, b| want.push(format!("{n}={:?}{:?}", b.as_tensor().map(|t| t.to_vec()), b.as_count())));
+    assert_eq!(stats, want, "rank {rank}");
+
     // allreduce_grads: the weighted sum of every rank's gradient. Rank r's
     // batch is r + 1 copies of one sample, so each rank's mean gradient is
     // the same and the weighted average must equal it.
