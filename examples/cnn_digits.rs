@@ -37,9 +37,12 @@ pub struct Args {
     /// Seed for the split, the weights and the batch order.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Directory for the PNG pictures of the layers (none if empty).
+    /// Directory for the PNG pictures of the layers.
     #[arg(long, default_value = "target/pictures/cnn_digits")]
     pub pictures: PathBuf,
+    /// Draw no pictures.
+    #[arg(long)]
+    pub no_pictures: bool,
 }
 
 /// The network, NCHW in, logits out.
@@ -97,7 +100,7 @@ pub fn run(args: &Args, mut log: impl FnMut(&str)) -> Result<Vec<f64>, String> {
             accuracies[epoch] * 100.0
         ));
     }
-    if !args.pictures.as_os_str().is_empty() {
+    if !args.no_pictures {
         let stages = [
             common::pictures::Stage { name: "conv1", after: 1, field: vec![(3, 1, 1)] },
             common::pictures::Stage { name: "conv2", after: 3, field: vec![(3, 1, 1), (3, 1, 1)] },

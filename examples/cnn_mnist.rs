@@ -50,6 +50,9 @@ pub struct Args {
     /// Directory for the PNG pictures of the layers.
     #[arg(long, default_value = "target/pictures/cnn_mnist")]
     pub pictures: PathBuf,
+    /// Draw no pictures.
+    #[arg(long)]
+    pub no_pictures: bool,
     /// Save the trained model here (safetensors).
     #[arg(long)]
     pub save: Option<PathBuf>,
@@ -158,8 +161,10 @@ pub fn run(args: &Args, mut log: impl FnMut(&str)) -> Result<Outcome, String> {
         }
     }
     let weight = model.named_params().into_iter().find(|(n, _)| n == "0.weight").expect("conv1").1;
-    for path in pictures::write(&args.pictures, weight.value(), &model, &shown, &stages())? {
-        log(&format!("wrote {}", path.display()));
+    if !args.no_pictures {
+        for path in pictures::write(&args.pictures, weight.value(), &model, &shown, &stages())? {
+            log(&format!("wrote {}", path.display()));
+        }
     }
     outcome.model = model;
     Ok(outcome)
