@@ -9,7 +9,7 @@ use crate::activation::with_variant;
 use crate::anomaly::{Anomaly, Phase};
 use crate::grads::Grads;
 use crate::op::Op;
-use crate::ops_support::{log_softmax_grad, map3, reduced, softmax_grad, sum_axis_grad};
+use crate::ops_support::{gather, log_softmax_grad, map3, reduced, scatter, softmax_grad, sum_axis_grad};
 use crate::tape::{Nodes, Tape};
 
 /// Accumulates gradient shares into `grads`, checking for anomalies.
@@ -189,13 +189,7 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
                     sink.send(i, b, || g.sum_axis(3, false).sum_axis(2, false).sum_axis(0, false));
                 }
             }
-            Op::MaxPool2d(a, taken) | Op::PickAxis(a, taken, _) => sink.send(i, *a, || {
-                let mut dx = vec![T::zero(); val(*a).numel()];
-                for (&at, &gv) in taken.iter().zip(g.contiguous_data().iter()) {
-                    dx[at] += gv;
-                }
-                Tensor::from_vec(dx, val(*a).shape().clone()).expect("the input's size")
-            }),
+            Op::MaxPool2d(a, taken) | Op::PickAxis(a, taken, _) => sink.send(i, *a, || scatter(&g, taken, val(*a))),
             Op::AvgPool2d(p) => {
                 let (a, pool) = **p;
                 sink.send(i, a, || g.try_avg_pool2d_backward(val(a).dims(), pool).expect("checked in forward"));
@@ -231,6 +225,28 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
                 let drop = keep.map(|k| T::one() - k);
                 sink.send(i, *a, || reduced(g.mul(&keep), val(*a).shape()));
                 sink.send(i, *b, || reduced(g.mul(&drop), val(*b).shape()));
+            }
+            Op::Conv2dBackInput(c) => {
+                // Z = convᵀ(G, W): dG = conv(H, W), dW = conv_w(G, H).
+                let (gy, w, _, p) = **c;
+                sink.send(i, gy, || g.conv2d(val(w), None, p));
+                sink.send(i, w, || val(gy).conv2d_backward_weight(&g, val(w).dims(), p));
+            }
+            Op::Conv2dBackWeight(c) => {
+                // Z = conv_w(G, X): dG = conv(X, K), dX = convᵀ(G, K).
+                let (gy, x, _, p) = **c;
+                sink.send(i, gy, || val(x).conv2d(&g, None, p));
+                sink.send(i, x, || val(gy).conv2d_backward_input(&g, val(x).dims(), p));
+            }
+            Op::Scatter(a, taken) => sink.send(i, *a, || gather(&g, taken, val(*a))),
+            Op::Gather(a, taken) => sink.send(i, *a, || scatter(&g, taken, val(*a))),
+            Op::AvgPool2dBack(p) => {
+                let (a, pool, _) = **p;
+                sink.send(i, a, || g.try_avg_pool2d(pool).expect("the pooled input's shape"));
+            }
+            Op::IndexAdd(p) => {
+                let (a, ax, ref idx, _) = **p;
+                sink.send(i, a, || g.index_select(ax as isize, idx));
             }
             Op::Custom(op, inputs) => {
                 let values: Vec<&Tensor<T>> = inputs.iter().map(|&p| val(p)).collect();

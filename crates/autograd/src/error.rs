@@ -21,6 +21,25 @@ pub enum AutogradError {
     /// A tensor op refused its operands' shapes (the message names the op and the shapes).
     #[error(transparent)]
     Tensor(#[from] TensorError),
+    /// Graph-mode backward reached an op that cannot express its
+    /// derivative as recorded ops: a custom op without
+    /// [`CustomOp::backward_graph`](crate::CustomOp::backward_graph).
+    #[error("grad_graph: op `{op}` (node {node}) has no differentiable backward; implement CustomOp::backward_graph to differentiate through it twice")]
+    NotTwiceDifferentiable {
+        /// The op's name.
+        op: String,
+        /// Its node on the tape.
+        node: usize,
+    },
+    /// A var to differentiate with respect to does not depend on any leaf
+    /// that takes gradients (a constant, or recorded under `no_grad`).
+    #[error("grad_graph: input {position} (node {node}) does not require a gradient (make it with tape.leaf)")]
+    NoGradient {
+        /// Its position in the `wrt` slice.
+        position: usize,
+        /// Its node on the tape.
+        node: usize,
+    },
     /// Labels that do not fit the logits.
     #[error("{op}: {reason}")]
     Labels {

@@ -6,6 +6,7 @@
 //! `Op`, and a small node keeps the tape's buffer small (a measured share of a
 //! tiny-op tape's time went to moving ~230-byte nodes).
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use strata_tensor::{ConvParams, Float, Pool2d, Tensor};
@@ -80,8 +81,25 @@ pub(crate) enum Op<T: Float> {
     Pow(usize, usize),
     /// `mask ? a : b`; keeps the (constant) mask.
     Where(usize, usize, Box<Tensor<T>>),
-    /// A user's op and its inputs.
-    Custom(Box<dyn CustomOp<T>>, Box<[usize]>),
+    /// The adjoints that graph-mode backward records (each linear in its
+    /// first operand, and their backward products are each other):
+    /// `conv2d_backward_input(g, w)` for an input of the given dims.
+    Conv2dBackInput(Box<(usize, usize, [usize; 4], ConvParams)>),
+    /// `conv2d_backward_weight(g, x)` for a weight of the given dims.
+    Conv2dBackWeight(Box<(usize, usize, [usize; 4], ConvParams)>),
+    /// Zeros of the input's shape with `out[taken[j]] += src[j]` (the
+    /// adjoint of max pooling's and `max_axis`'s pick).
+    Scatter(usize, Arc<Vec<usize>>),
+    /// `out[j] = src[taken[j]]` (the adjoint of [`Op::Scatter`]).
+    Gather(usize, Arc<Vec<usize>>),
+    /// Average pooling's adjoint for an input of the given dims.
+    AvgPool2dBack(Box<(usize, Pool2d, [usize; 4])>),
+    /// Zeros with `len` along `axis`, and `src` added at `indices` (the
+    /// adjoint of `index_select`).
+    IndexAdd(Box<(usize, usize, Arc<[usize]>, usize)>),
+    /// A user's op and its inputs (shared, so graph-mode backward can call
+    /// it while it records onto the tape).
+    Custom(Rc<dyn CustomOp<T>>, Box<[usize]>),
 }
 
 impl<T: Float> Op<T> {
@@ -130,6 +148,12 @@ impl<T: Float> Op<T> {
             Op::PickAxis(_, _, true) => "max_axis",
             Op::PickAxis(_, _, false) => "min_axis",
             Op::AvgPool2d(_) => "avg_pool2d",
+            Op::Conv2dBackInput(_) => "conv2d_backward_input",
+            Op::Conv2dBackWeight(_) => "conv2d_backward_weight",
+            Op::Scatter(..) => "scatter",
+            Op::Gather(..) => "gather",
+            Op::AvgPool2dBack(_) => "avg_pool2d_backward",
+            Op::IndexAdd(_) => "index_add",
             Op::Custom(op, _) => return op.name().to_string(),
         };
         s.to_string()
@@ -176,8 +200,16 @@ impl<T: Float> Op<T> {
             | Op::BceWithLogits(a, _)
             | Op::Mse(a, _)
             | Op::MaxPool2d(a, _)
-            | Op::PickAxis(a, ..) => f(*a),
+            | Op::PickAxis(a, ..)
+            | Op::Scatter(a, _)
+            | Op::Gather(a, _) => f(*a),
             Op::AvgPool2d(p) => f(p.0),
+            Op::AvgPool2dBack(p) => f(p.0),
+            Op::IndexAdd(p) => f(p.0),
+            Op::Conv2dBackInput(c) | Op::Conv2dBackWeight(c) => {
+                f(c.0);
+                f(c.1);
+            }
             Op::Linear(x, w, b) => {
                 f(*x);
                 f(*w);

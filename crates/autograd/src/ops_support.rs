@@ -36,3 +36,18 @@ pub(crate) fn softmax_grad<T: Float>(y: &Tensor<T>, g: &Tensor<T>, axis: usize) 
 pub(crate) fn log_softmax_grad<T: Float>(y: &Tensor<T>, g: &Tensor<T>, axis: usize) -> Tensor<T> {
     g.sub(&y.exp().mul(&g.sum_axis(axis as isize, true)))
 }
+
+/// Zeros shaped like `like`, with `src[j]` added at flat index `taken[j]`.
+pub(crate) fn scatter<T: Float>(src: &Tensor<T>, taken: &[usize], like: &Tensor<T>) -> Tensor<T> {
+    let mut out = vec![T::zero(); like.numel()];
+    for (&at, &v) in taken.iter().zip(src.contiguous_data().iter()) {
+        out[at] += v;
+    }
+    Tensor::from_vec(out, like.shape().clone()).expect("the input's size")
+}
+
+/// `out[j] = src[taken[j]]`, shaped like `like`.
+pub(crate) fn gather<T: Float>(src: &Tensor<T>, taken: &[usize], like: &Tensor<T>) -> Tensor<T> {
+    let data = src.contiguous_data();
+    Tensor::from_vec(taken.iter().map(|&at| data[at]).collect(), like.shape().clone()).expect("one value per index")
+}

@@ -175,7 +175,7 @@ impl<T: Float> Tape<T> {
         let refs: Vec<&Tensor<T>> = values.iter().collect();
         let out = op.forward(&refs);
         let ids: Box<[usize]> = inputs.iter().map(|v| v.index).collect();
-        self.record(Op::Custom(Box::new(op), ids), out)
+        self.record(Op::Custom(std::rc::Rc::new(op), ids), out)
     }
 
     /// Runs `f` with recording of gradients switched off: every op it records

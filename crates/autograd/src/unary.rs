@@ -3,6 +3,7 @@
 //! its derivative `df(x, y)`, as [`Activation`](crate::Activation) does. One
 //! recorded op (`Op::Map`) serves them all.
 
+use strata_tensor::scalar::erf;
 use strata_tensor::Float;
 
 /// An elementwise map with a known derivative.
@@ -31,6 +32,10 @@ pub(crate) enum UnaryFn {
     Round,
     /// See [`UnaryFn::Floor`].
     Signum,
+    /// The standard normal CDF `Φ(x) = ½(1 + erf(x/√2))`; `d = φ(x)`. Exact
+    /// GELU's derivative is `Φ(x) + x·φ(x)`, and graph-mode backward records
+    /// it with this op.
+    NormCdf,
 }
 
 impl UnaryFn {
@@ -48,6 +53,7 @@ impl UnaryFn {
             UnaryFn::Ceil => "ceil",
             UnaryFn::Round => "round",
             UnaryFn::Signum => "signum",
+            UnaryFn::NormCdf => "norm_cdf",
         }
     }
 
@@ -72,6 +78,7 @@ impl UnaryFn {
                     x.signum()
                 }
             }
+            UnaryFn::NormCdf => T::of(0.5) * (T::one() + erf(x / T::of(std::f64::consts::SQRT_2))),
         }
     }
 
@@ -94,6 +101,7 @@ impl UnaryFn {
                 }
             }
             UnaryFn::Floor | UnaryFn::Ceil | UnaryFn::Round | UnaryFn::Signum => T::zero(),
+            UnaryFn::NormCdf => (-(x * x) / T::of(2.0)).exp() / T::of((2.0 * std::f64::consts::PI).sqrt()),
         }
     }
 }

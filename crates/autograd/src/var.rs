@@ -141,6 +141,65 @@ impl<'t, T: Float> Var<'t, T> {
         backward::run(self.tape, self.index, seed)
     }
 
+    /// The gradients of this scalar with respect to `wrt`, as vars on the
+    /// same tape: graph-mode backward (PyTorch's `autograd.grad(…,
+    /// create_graph=True)`, JAX's `grad` of `grad`). The gradients are
+    /// recorded ops, so they can be differentiated again, any number of
+    /// times, or put into a loss that is trained with the ordinary
+    /// [`backward`](Self::backward) (a gradient penalty).
+    ///
+    /// A var of `wrt` that this one does not depend on gets zeros.
+    ///
+    /// ```
+    /// use strata_autograd::Tape;
+    /// use strata_tensor::Tensor;
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.leaf(Tensor::from_vec(vec![0.5], [1]).unwrap());
+    /// let y = x.sigmoid().sum();
+    /// let [dy] = y.grad_graph(&[x]).unwrap()[..] else { unreachable!() };
+    /// let [d2y] = dy.sum().grad_graph(&[x]).unwrap()[..] else { unreachable!() };
+    /// let s = 1.0 / (1.0 + (-0.5f64).exp());
+    /// assert!((d2y.value().to_vec()[0] - s * (1.0 - s) * (1.0 - 2.0 * s)).abs() < 1e-15);
+    /// ```
+    ///
+    /// # Errors
+    /// [`AutogradError::NoGradient`] if a var of `wrt` takes no gradient (a
+    /// constant); [`AutogradError::ForeignVar`] if it is on another tape;
+    /// [`AutogradError::NotTwiceDifferentiable`] naming a custom op on the
+    /// way that has no [`CustomOp::backward_graph`](crate::CustomOp::backward_graph).
+    ///
+    /// # Panics
+    /// If this var has more than one element (use [`grad_graph_with`](Self::grad_graph_with)).
+    pub fn grad_graph(&self, wrt: &[Var<'t, T>]) -> Result<Vec<Var<'t, T>>, AutogradError> {
+        let shape = self.shape();
+        assert!(
+            shape.numel() == 1,
+            "grad_graph: the output has shape {shape:?}; grad_graph needs one element (use grad_graph_with(seed))"
+        );
+        let seed = self.tape.constant(Tensor::ones(shape));
+        crate::graph::grad_graph(*self, seed, wrt)
+    }
+
+    /// [`grad_graph`](Self::grad_graph) of `Σ seed ⊙ self` (a
+    /// vector-Jacobian product); `seed` may itself be a var, and the result
+    /// is then differentiable with respect to it too.
+    ///
+    /// # Errors
+    /// As [`grad_graph`](Self::grad_graph).
+    ///
+    /// # Panics
+    /// If `seed`'s shape differs from this var's.
+    pub fn grad_graph_with(&self, seed: Var<'t, T>, wrt: &[Var<'t, T>]) -> Result<Vec<Var<'t, T>>, AutogradError> {
+        assert!(
+            seed.dims() == self.dims(),
+            "grad_graph_with: seed shape {:?} differs from the output's {:?}",
+            seed.dims(),
+            self.dims()
+        );
+        crate::graph::grad_graph(*self, seed, wrt)
+    }
+
     /// Checks two vars share a tape.
     #[track_caller]
     pub(crate) fn same_tape(&self, other: &Var<'_, T>, op: &str) {

@@ -373,7 +373,7 @@ impl<'t, T: Float> Var<'t, T> {
         self.map_fn(UnaryFn::Signum)
     }
 
-    fn map_fn(self, f: UnaryFn) -> Var<'t, T> {
+    pub(crate) fn map_fn(self, f: UnaryFn) -> Var<'t, T> {
         self.unary(Op::Map(self.index, f), |a| a.map(move |x| f.f(x)))
     }
 }

@@ -3,4 +3,5 @@
 
 mod custom_op;
 mod gradcheck;
+mod higher_order;
 mod tape;
