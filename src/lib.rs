@@ -43,7 +43,8 @@ pub use proptest;
 /// The names most programs need, in one `use strata::prelude::*;`.
 pub mod prelude {
     pub use strata_autograd::{
-        gradcheck, Activation, AutogradError, CustomOp, GeluApprox, GradCheck, Grads, HasGrad, Tape, Var,
+        gradcheck, hessian, hvp, jacobian, Activation, AutogradError, CustomOp, GeluApprox, GradCheck, Grads, HasGrad,
+        Tape, Var,
     };
     pub use strata_nn::data::{Dataset, Split};
     pub use strata_nn::diagnostics::{LayerReport, Trace};

@@ -9,6 +9,8 @@ mod example_activations;
 mod example_cnn_digits;
 mod example_cnn_mnist;
 mod example_custom_layer;
+mod example_double_backprop;
+mod example_gradient_penalty;
 mod example_hidden_features;
 mod example_mnist;
 mod example_mnist_lite;
