@@ -51,8 +51,9 @@ pub mod prelude {
     pub use strata_nn::loss::Reduction;
     pub use strata_nn::optim::{Adagrad, Adam, AdamW, GradAccumulator, LrSchedule, Optimizer, RmsProp, Sgd};
     pub use strata_nn::{
-        accuracy, checkpoint, gradcheck_module, loss, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dense, Dropout,
-        Flatten, Init, LayerNorm, Linear, MaxPool2d, Mlp, Module, Param, ParamTape, Sequential,
+        accuracy, checkpoint, gradcheck_module, hvp_params, loss, param_grads_graph, AvgPool2d, BatchNorm1d,
+        BatchNorm2d, Conv2d, Dense, Dropout, Flatten, Init, LayerNorm, Linear, MaxPool2d, Mlp, Module, Param,
+        ParamTape, Sequential,
     };
     pub use strata_tensor::{ConvParams, Float, Pool2d, Shape, Tensor, TensorError};
 }

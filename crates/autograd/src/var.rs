@@ -200,6 +200,35 @@ impl<'t, T: Float> Var<'t, T> {
         crate::graph::grad_graph(*self, seed, wrt)
     }
 
+    /// [`grad_graph`](Self::grad_graph) with respect to tagged leaves
+    /// ([`Tape::leaf_tagged`]; a model's parameters are put on tapes this
+    /// way): for each tag, the sum of the gradients of every leaf with that
+    /// tag (a parameter used twice is one parameter), or `None` if no leaf
+    /// on the tape has it.
+    ///
+    /// # Errors
+    /// As [`grad_graph`](Self::grad_graph).
+    ///
+    /// # Panics
+    /// If this var has more than one element.
+    pub fn grad_graph_tagged(&self, tags: &[u64]) -> Result<Vec<Option<Var<'t, T>>>, AutogradError> {
+        let leaves: Vec<(usize, u64)> = {
+            let nodes = self.tape.nodes.borrow();
+            (0..=self.index)
+                .filter_map(|i| match nodes.ops[i] {
+                    Op::Leaf(Some(tag)) if nodes.needs_grad[i] && tags.contains(&tag) => Some((i, tag)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let vars: Vec<Var<'t, T>> = leaves.iter().map(|&(i, _)| Var::new(self.tape, i)).collect();
+        let grads = if vars.is_empty() { Vec::new() } else { self.grad_graph(&vars)? };
+        Ok(tags
+            .iter()
+            .map(|tag| leaves.iter().zip(&grads).filter(|((_, t), _)| t == tag).map(|(_, g)| *g).reduce(|a, b| a + b))
+            .collect())
+    }
+
     /// Checks two vars share a tape.
     #[track_caller]
     pub(crate) fn same_tape(&self, other: &Var<'_, T>, op: &str) {

@@ -5,6 +5,7 @@ mod checkpoint;
 mod cnn;
 mod determinism;
 mod diagnostics;
+mod higher;
 mod hostile_files;
 mod inference;
 mod mnist_files;
