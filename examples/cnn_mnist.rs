@@ -58,19 +58,9 @@ pub struct Args {
     pub save: Option<PathBuf>,
 }
 
-/// The network, `(N, 1, 28, 28)` in, logits out.
+/// The network, `(N, 1, 28, 28)` in, 10 logits out (see `common::models::lenet`).
 pub fn lenet(rng: &mut StdRng) -> Sequential {
-    let same = ConvParams::default().padding(1);
-    Sequential::new()
-        .push(Conv2d::new(1, 32, 3, same, rng))
-        .push(Activation::Relu)
-        .push(MaxPool2d(Pool2d::new(2)))
-        .push(Conv2d::new(32, 64, 3, same, rng))
-        .push(Activation::Relu)
-        .push(MaxPool2d(Pool2d::new(2)))
-        .push(Flatten)
-        .push(Dense::new(64 * 7 * 7, 128, Activation::Relu, rng))
-        .push(Linear::new(128, 10, rng))
+    common::models::lenet(10, rng)
 }
 
 /// The two conv stages (after each ReLU) and the windows their units see.

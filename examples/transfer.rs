@@ -45,20 +45,9 @@ pub struct Args {
     pub percent: Vec<f64>,
 }
 
-/// The `cnn_mnist` network with a `classes`-way head. Its conv blocks are
-/// layers 0–5 (parameters `0.*` and `3.*`); the head is layers 7–8.
+/// The `cnn_mnist` network with a `classes`-way head (`common::models::lenet`).
 pub fn cnn(classes: usize, rng: &mut StdRng) -> Sequential {
-    let same = ConvParams::default().padding(1);
-    Sequential::new()
-        .push(Conv2d::new(1, 32, 3, same, rng))
-        .push(Activation::Relu)
-        .push(MaxPool2d(Pool2d::new(2)))
-        .push(Conv2d::new(32, 64, 3, same, rng))
-        .push(Activation::Relu)
-        .push(MaxPool2d(Pool2d::new(2)))
-        .push(Flatten)
-        .push(Dense::new(64 * 7 * 7, 128, Activation::Relu, rng))
-        .push(Linear::new(128, classes, rng))
+    common::models::lenet(classes, rng)
 }
 
 const CONV_PARAMS: [&str; 2] = ["0", "3"];

@@ -4,6 +4,7 @@
 
 #![allow(dead_code, unused_macros, unused_imports)]
 
+pub mod models;
 pub mod pictures;
 
 use std::io::{IsTerminal, Write};

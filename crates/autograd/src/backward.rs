@@ -9,7 +9,9 @@ use crate::activation::with_variant;
 use crate::anomaly::{Anomaly, Phase};
 use crate::grads::Grads;
 use crate::op::Op;
-use crate::ops_support::{gather, log_softmax_grad, map3, reduced, scatter, softmax_grad, sum_axis_grad};
+use crate::ops_support::{
+    extremum_share, gather, log_softmax_grad, map3, reduced, scatter, softmax_grad, sum_axis_grad,
+};
 use crate::tape::{Nodes, Tape};
 
 /// Accumulates gradient shares into `grads`, checking for anomalies.
@@ -196,17 +198,7 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
             }
             Op::Maximum(a, b) | Op::Minimum(a, b) => {
                 // The larger (smaller) operand takes the gradient; a tie splits it.
-                let max = matches!(nodes.ops[i], Op::Maximum(..));
-                let wins = move |x: T, y: T| {
-                    let (x, y) = if max { (x, y) } else { (y, x) };
-                    if x > y {
-                        T::one()
-                    } else if x == y {
-                        T::of(0.5)
-                    } else {
-                        T::zero()
-                    }
-                };
+                let wins = extremum_share::<T>(matches!(nodes.ops[i], Op::Maximum(..)));
                 let (va, vb) = (val(*a), val(*b));
                 sink.send(i, *a, || reduced(g.mul(&va.zip_with(vb, wins)), va.shape()));
                 sink.send(i, *b, || reduced(g.mul(&vb.zip_with(va, wins)), vb.shape()));

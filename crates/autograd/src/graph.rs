@@ -20,7 +20,7 @@ use strata_tensor::{ConvParams, Float, Pool2d, Shape, Tensor};
 use crate::activation::{Activation, GeluApprox};
 use crate::error::AutogradError;
 use crate::op::Op;
-use crate::ops_support::{gather, scatter};
+use crate::ops_support::{extremum_share, gather, scatter};
 use crate::unary::UnaryFn;
 use crate::var::Var;
 
@@ -390,16 +390,7 @@ pub(crate) fn grad_graph<'t, T: Float>(
             Step::Scatter(a, taken) => send(a, &|| g.gather(taken.clone(), var(a).shape())),
             Step::AvgPool2d(a, pool) => send(a, &|| g.avg_pool2d_back(pool, dims4(var(a)))),
             Step::Extremum(a, b, max) => {
-                let wins = move |x: T, y: T| {
-                    let (x, y) = if max { (x, y) } else { (y, x) };
-                    if x > y {
-                        T::one()
-                    } else if x == y {
-                        T::of(0.5)
-                    } else {
-                        T::zero()
-                    }
-                };
+                let wins = extremum_share::<T>(max);
                 let (va, vb) = (var(a).value(), var(b).value());
                 send(a, &|| sum_to(g * tape.constant(va.zip_with(&vb, wins)), &va.shape().clone()));
                 send(b, &|| sum_to(g * tape.constant(vb.zip_with(&va, wins)), &vb.shape().clone()));

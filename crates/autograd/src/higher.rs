@@ -83,18 +83,7 @@ where
     let tape = Tape::new();
     let xv = tape.leaf(x.clone());
     let y = f(&tape, xv);
-    let (m, n) = (y.shape().numel(), x.numel());
-    let mut rows = Vec::with_capacity(m * n);
-    for i in 0..m {
-        let mut seed = vec![T::zero(); m];
-        seed[i] = T::one();
-        let grads = y.backward_with(Tensor::from_vec(seed, y.shape()).expect("one per output"));
-        match grads.wrt(&xv) {
-            Some(g) => rows.extend(g.contiguous_data().iter().copied()),
-            None => rows.extend(std::iter::repeat_n(T::zero(), n)),
-        }
-    }
-    Tensor::from_vec(rows, [m, n]).expect("m rows of n")
+    one_hot_rows(y, xv)
 }
 
 /// The Hessian of a scalar function at `x`: `(n, n)` over the flattened
@@ -125,16 +114,22 @@ where
     let xv = tape.leaf(x.clone());
     let y = f(&tape, xv);
     let g = y.grad_graph(&[xv])?[0];
-    let n = x.numel();
-    let mut rows = Vec::with_capacity(n * n);
-    for i in 0..n {
-        let mut seed = vec![T::zero(); n];
+    Ok(one_hot_rows(g, xv))
+}
+
+/// `(m, n)`: row `i` is the gradient of `y`'s element `i` with respect to
+/// `x` (zeros if it does not depend on it), one backward with a one-hot
+/// seed per row.
+fn one_hot_rows<T: Float>(y: Var<'_, T>, x: Var<'_, T>) -> Tensor<T> {
+    let (m, n) = (y.shape().numel(), x.shape().numel());
+    let mut rows = Vec::with_capacity(m * n);
+    for i in 0..m {
+        let mut seed = vec![T::zero(); m];
         seed[i] = T::one();
-        let grads = g.backward_with(Tensor::from_vec(seed, x.shape().clone()).expect("one per input"));
-        match grads.wrt(&xv) {
-            Some(h) => rows.extend(h.contiguous_data().iter().copied()),
+        match y.backward_with(Tensor::from_vec(seed, y.shape()).expect("one per output")).wrt(&x) {
+            Some(g) => rows.extend(g.contiguous_data().iter().copied()),
             None => rows.extend(std::iter::repeat_n(T::zero(), n)),
         }
     }
-    Ok(Tensor::from_vec(rows, [n, n]).expect("n rows of n"))
+    Tensor::from_vec(rows, [m, n]).expect("m rows of n")
 }

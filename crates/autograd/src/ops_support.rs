@@ -51,3 +51,19 @@ pub(crate) fn gather<T: Float>(src: &Tensor<T>, taken: &[usize], like: &Tensor<T
     let data = src.contiguous_data();
     Tensor::from_vec(taken.iter().map(|&at| data[at]).collect(), like.shape().clone()).expect("one value per index")
 }
+
+/// For `maximum` (`max`) or `minimum`: the share of the gradient the first
+/// operand `x` takes against `y` — all if it wins, none if it loses, half
+/// on a tie.
+pub(crate) fn extremum_share<T: Float>(max: bool) -> impl Fn(T, T) -> T + Copy + Send + Sync {
+    move |x: T, y: T| {
+        let (x, y) = if max { (x, y) } else { (y, x) };
+        if x > y {
+            T::one()
+        } else if x == y {
+            T::of(0.5)
+        } else {
+            T::zero()
+        }
+    }
+}
