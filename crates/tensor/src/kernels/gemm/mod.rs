@@ -17,6 +17,7 @@
 //! depend on the number of threads, nor on where a tile falls (edge tiles run
 //! the same micro-kernel into a scratch tile).
 
+mod gemv;
 mod pack;
 mod portable;
 #[cfg(target_arch = "x86_64")]
@@ -158,6 +159,10 @@ pub(crate) fn gemm_with<T: Float>(
     debug_assert_eq!(c.len(), m * n);
     if m == 0 || n == 0 || k == 0 {
         return;
+    }
+    if m == 1 {
+        // One row (batch-1 inference): dot products, no packing.
+        return gemv::gemv(n, k, a, b, c, acc);
     }
     if m * n * k < SMALL {
         return small(m, n, k, a, b, c);
