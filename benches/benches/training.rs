@@ -1,0 +1,179 @@
+//! Whole training steps, Strata beside candle (candle-core + candle-nn, CPU)
+//! in the same criterion run, each through the path a user writes: layers,
+//! an optimizer, a fresh `Tape` per step (Strata) or `backward_step`
+//! (candle). f32; random data of the workloads' shapes.
+//!
+//! - `xor_10k`: 2 → 8 (tanh) → 1 (sigmoid), MSE, the 4 XOR rows, plain SGD
+//!   (lr 0.5): 10,000 steps per iteration.
+//! - `mnist_lite_step`: 64 → 128 (ReLU) → 10, cross-entropy, batch 64; SGD
+//!   (lr 0.01) and AdamW (lr 1e-3, weight decay 0.01).
+//! - `mnist_step`: 784 → 256 → 128 → 10 (ReLU), batch 128; SGD and AdamW.
+//!
+//! ```text
+//! RAYON_NUM_THREADS=1 cargo bench -p strata-bench --bench training -- --noplot
+//! RAYON_NUM_THREADS=2 cargo bench -p strata-bench --bench training -- --noplot
+//! ```
+
+use std::hint::black_box;
+
+use candle_core::{DType, Device, Module as _, Tensor as CTensor, D};
+use candle_nn::{Optimizer as _, VarBuilder, VarMap};
+use criterion::{criterion_group, criterion_main, Criterion};
+use rand::{rngs::StdRng, SeedableRng};
+use strata_autograd::{Activation, Tape};
+use strata_bench::random_vec;
+use strata_nn::optim::{AdamW, Optimizer, Sgd};
+use strata_nn::{Mlp, Module};
+use strata_tensor::Tensor;
+
+/// A candle MLP: `Linear` layers with `hidden` between them, `out` after the last.
+struct CandleMlp {
+    layers: Vec<candle_nn::Linear>,
+}
+
+impl CandleMlp {
+    fn new(sizes: &[usize], vb: &VarBuilder) -> Self {
+        let layers =
+            sizes.windows(2).enumerate().map(|(i, w)| candle_nn::linear(w[0], w[1], vb.pp(i.to_string())).unwrap()).collect();
+        CandleMlp { layers }
+    }
+
+    fn forward(&self, x: &CTensor, hidden: fn(&CTensor) -> CTensor) -> CTensor {
+        let mut h = x.clone();
+        for (i, l) in self.layers.iter().enumerate() {
+            h = l.forward(&h).unwrap();
+            if i + 1 < self.layers.len() {
+                h = hidden(&h);
+            }
+        }
+        h
+    }
+}
+
+fn relu(x: &CTensor) -> CTensor {
+    x.relu().unwrap()
+}
+
+fn tanh(x: &CTensor) -> CTensor {
+    x.tanh().unwrap()
+}
+
+fn xor(c: &mut Criterion) {
+    let mut g = c.benchmark_group("xor_10k");
+    g.sample_size(10);
+    let x = Tensor::from_vec(vec![0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], [4, 2]).unwrap();
+    let y = Tensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], [4, 1]).unwrap();
+    g.bench_function("strata", |b| {
+        b.iter(|| {
+            let mut model = Mlp::with_output_activation(
+                &[2, 8, 1],
+                Activation::Tanh,
+                Activation::Sigmoid,
+                &mut StdRng::seed_from_u64(1),
+            );
+            let mut opt = Sgd::new(0.5);
+            for _ in 0..10_000 {
+                let tape = Tape::new();
+                let loss = model.forward(&tape, tape.constant(x.clone())).mse(&y);
+                let grads = loss.backward();
+                drop(tape);
+                opt.step(&mut model, &grads);
+            }
+            black_box(model)
+        })
+    });
+    let cx = CTensor::from_vec(vec![0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], (4, 2), &Device::Cpu).unwrap();
+    let cy = CTensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], (4, 1), &Device::Cpu).unwrap();
+    g.bench_function("candle", |b| {
+        b.iter(|| {
+            let varmap = VarMap::new();
+            let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+            let net = CandleMlp::new(&[2, 8, 1], &vb);
+            let mut opt = candle_nn::SGD::new(varmap.all_vars(), 0.5).unwrap();
+            for _ in 0..10_000 {
+                let out = candle_nn::ops::sigmoid(&net.forward(&cx, tanh)).unwrap();
+                let loss = candle_nn::loss::mse(&out, &cy).unwrap();
+                opt.backward_step(&loss).unwrap();
+            }
+            black_box(varmap)
+        })
+    });
+    g.finish();
+}
+
+/// Batches the steps cycle through: a model trained on one fixed batch fits
+/// it, its gradients shrink towards subnormal numbers, and a step's time
+/// drifts with how long the benchmark has run.
+const BATCHES: usize = 16;
+
+/// One classification step of an MLP of `sizes` at `batch`, SGD and AdamW,
+/// on random inputs and labels.
+fn classification(c: &mut Criterion, name: &str, sizes: &[usize], batch: usize) {
+    let mut g = c.benchmark_group(name);
+    let (inputs, classes) = (sizes[0], *sizes.last().unwrap());
+    let data: Vec<(Vec<f32>, Vec<usize>)> = (0..BATCHES as u64)
+        .map(|s| {
+            let labels = random_vec(batch, 100 + s).iter().map(|v| ((v + 1.0) * 0.5 * classes as f32) as usize % classes).collect();
+            (random_vec(batch * inputs, s), labels)
+        })
+        .collect();
+    let xs: Vec<(Tensor<f32>, Vec<usize>)> =
+        data.iter().map(|(x, l)| (Tensor::from_vec(x.clone(), [batch, inputs]).unwrap(), l.clone())).collect();
+    let cs: Vec<(CTensor, CTensor)> = data
+        .iter()
+        .map(|(x, l)| {
+            let labels: Vec<u32> = l.iter().map(|&v| v as u32).collect();
+            (
+                CTensor::from_vec(x.clone(), (batch, inputs), &Device::Cpu).unwrap(),
+                CTensor::from_vec(labels, batch, &Device::Cpu).unwrap(),
+            )
+        })
+        .collect();
+    for opt_name in ["sgd", "adamw"] {
+        let mut model = Mlp::new(sizes, Activation::Relu, &mut StdRng::seed_from_u64(1));
+        let mut opt: Box<dyn Optimizer<f32>> =
+            if opt_name == "sgd" { Box::new(Sgd::new(0.01)) } else { Box::new(AdamW::new(1e-3)) };
+        let mut i = 0;
+        g.bench_function(format!("strata_{opt_name}"), |b| {
+            b.iter(|| {
+                let (x, labels) = &xs[i % BATCHES];
+                i += 1;
+                let tape = Tape::new();
+                let loss = model.forward(&tape, tape.constant(x.clone())).cross_entropy(labels);
+                let grads = loss.backward();
+                drop(tape);
+                opt.step(&mut model, &grads);
+            })
+        });
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let net = CandleMlp::new(sizes, &vb);
+        let mut step: Box<dyn FnMut(&CTensor)> = if opt_name == "sgd" {
+            let mut o = candle_nn::SGD::new(varmap.all_vars(), 0.01).unwrap();
+            Box::new(move |loss| o.backward_step(loss).unwrap())
+        } else {
+            let params = candle_nn::ParamsAdamW { lr: 1e-3, weight_decay: 0.01, ..Default::default() };
+            let mut o = candle_nn::AdamW::new(varmap.all_vars(), params).unwrap();
+            Box::new(move |loss| o.backward_step(loss).unwrap())
+        };
+        let mut i = 0;
+        g.bench_function(format!("candle_{opt_name}"), |b| {
+            b.iter(|| {
+                let (cx, cl) = &cs[i % BATCHES];
+                i += 1;
+                let logits = net.forward(cx, relu);
+                let loss = candle_nn::loss::nll(&candle_nn::ops::log_softmax(&logits, D::Minus1).unwrap(), cl).unwrap();
+                step(&loss);
+            })
+        });
+    }
+    g.finish();
+}
+
+fn steps(c: &mut Criterion) {
+    classification(c, "mnist_lite_step", &[64, 128, 10], 64);
+    classification(c, "mnist_step", &[784, 256, 128, 10], 128);
+}
+
+criterion_group!(benches, xor, steps);
+criterion_main!(benches);
