@@ -33,8 +33,11 @@ struct CandleMlp {
 
 impl CandleMlp {
     fn new(sizes: &[usize], vb: &VarBuilder) -> Self {
-        let layers =
-            sizes.windows(2).enumerate().map(|(i, w)| candle_nn::linear(w[0], w[1], vb.pp(i.to_string())).unwrap()).collect();
+        let layers = sizes
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| candle_nn::linear(w[0], w[1], vb.pp(i.to_string())).unwrap())
+            .collect();
         CandleMlp { layers }
     }
 
@@ -113,7 +116,10 @@ fn classification(c: &mut Criterion, name: &str, sizes: &[usize], batch: usize) 
     let (inputs, classes) = (sizes[0], *sizes.last().unwrap());
     let data: Vec<(Vec<f32>, Vec<usize>)> = (0..BATCHES as u64)
         .map(|s| {
-            let labels = random_vec(batch, 100 + s).iter().map(|v| ((v + 1.0) * 0.5 * classes as f32) as usize % classes).collect();
+            let labels = random_vec(batch, 100 + s)
+                .iter()
+                .map(|v| ((v + 1.0) * 0.5 * classes as f32) as usize % classes)
+                .collect();
             (random_vec(batch * inputs, s), labels)
         })
         .collect();

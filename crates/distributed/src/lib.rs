@@ -73,23 +73,29 @@
 //!   (`local / global`), so an uneven last batch still gives the gradient of
 //!   the global mean loss.
 //!
-//! ## Measured on 2 cores (AMD EPYC, Zen 4, AVX-512 matmul kernel)
+//! ## Measured on 2 cores (AMD EPYC, Zen 5, AVX-512 matmul kernel)
 //!
 //! `mnist_ddp --data MNIST --epochs 3`, global batch 256, one thread per
-//! process, third epoch's samples/s, median of three runs:
+//! process, third epoch's samples/s (2026-12-01; three runs each for Adam):
 //!
 //! | optimizer | 1 process | 2 processes | scaling | time in all-reduce (2 processes) |
 //! | --- | ---: | ---: | ---: | ---: |
-//! | Adam | 124,754 | 180,825 | 1.45× | 12–17% |
-//! | SGD (momentum 0.9) | 112,413 | 200,515 | 1.78× | 12–18% |
+//! | Adam | 134,500–141,400 | 196,000–201,400 | 1.46× | 12–13% |
+//! | SGD (momentum 0.9), heap kept (see below) | 143,500 | 213,300 | 1.49× | 13% |
+//!
+//! Run plainly, SGD's one-process run is about 20% slower (113,000
+//! samples/s) because glibc hands its freed heap back to the system and
+//! takes the page faults again on the next step. That makes SGD seem to
+//! scale 1.86×. With `MALLOC_TRIM_THRESHOLD_` and `MALLOC_MMAP_THRESHOLD_`
+//! raised it scales like Adam, as the table shows.
 //!
 //! The time in all-reduce includes waiting for the slower rank. What keeps
-//! two processes from 2×: every rank runs the whole optimizer step on the
-//! whole model (so the replicas stay identical), which does not shrink with
-//! more ranks and weighs more for Adam; a batch of 128 per rank runs the
-//! matrix products less efficiently per sample than 256 (109k samples/s for
-//! one process at batch 128 against 125k at 256); and the two processes
-//! share the caches and memory bandwidth of one machine.
+//! two processes from 2×: one process at batch 128 (each rank's share) takes
+//! 1.08 ms a step against 1.80 ms at 256. Packing the weights, the
+//! optimizer step on the whole model (every rank runs it, so the replicas
+//! stay identical) and the tape do not shrink with the batch. So even free
+//! communication would give at most 1.67×; the all-reduce and the wait
+//! add about 0.2 ms a step.
 //!
 //! ## Where it stops scaling (a paper estimate)
 //!
