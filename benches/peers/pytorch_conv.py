@@ -9,26 +9,11 @@ Prints, per thread count, the median time of: conv1 forward+backward
 forward+backward (32 -> 64 on 14x14, input gradient too), conv2 forward,
 and a whole cnn_mnist training step (AdamW, lr 1e-3, weight decay 0.01).
 """
-import statistics
-import sys
-import time
-
-try:
-    import torch
-except ImportError:
-    print("skipped: torch is not installed (pip install torch)")
-    sys.exit(0)
+from timing import median, torch
 
 
-def median_ms(fn, warmup=5, reps=30):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e3
+def median_ms(fn):
+    return median(fn) * 1e3
 
 
 def main():

@@ -10,26 +10,7 @@ the MNIST MLP (784 -> 256 -> 128 -> 10, batch 128), cross-entropy, with SGD
 (lr 0.01) and AdamW (lr 1e-3, weight decay 0.01); and inference of the
 MNIST MLP at batch 1 and 1,024.
 """
-import statistics
-import sys
-import time
-
-try:
-    import torch
-except ImportError:
-    print("skipped: torch is not installed (pip install torch)")
-    sys.exit(0)
-
-
-def median(fn, warmup=5, reps=30):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+from timing import median, torch
 
 
 def mlp(sizes, hidden, out=None):
