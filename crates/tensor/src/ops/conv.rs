@@ -35,6 +35,26 @@ fn parallel(geo: &Geometry) -> bool {
     geo.n > 1 && geo.n * geo.o * geo.l() * geo.k() >= PARALLEL_MACS && rayon::current_num_threads() > 1
 }
 
+/// Calls `f(n, part, cols)` for each image `n` with its `per_image`-long
+/// part of `dst` and a `K × L` column buffer: in parallel (a buffer per
+/// worker) when the convolution is large enough, else in order with one.
+fn for_each_image<T: Float>(
+    geo: &Geometry,
+    dst: &mut [T],
+    per_image: usize,
+    f: impl Fn(usize, &mut [T], &mut Vec<T>) + Sync + Send,
+) {
+    let cols = geo.k() * geo.l();
+    if parallel(geo) {
+        dst.par_chunks_mut(per_image)
+            .enumerate()
+            .for_each_init(|| vec![T::zero(); cols], |buf, (n, part)| f(n, part, buf));
+    } else {
+        let mut buf = vec![T::zero(); cols];
+        dst.chunks_mut(per_image).enumerate().for_each(|(n, part)| f(n, part, &mut buf));
+    }
+}
+
 /// A convolution's hyper-parameters. The default is PyTorch's: stride 1,
 /// no padding, dilation 1, one group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -189,14 +209,7 @@ impl<T: Float> Tensor<T> {
                 gemm(og, l, k, a, b, &mut out_n[g * og * l..][..og * l]);
             }
         };
-        if parallel(&geo) {
-            out.par_chunks_mut(geo.o * l)
-                .enumerate()
-                .for_each_init(|| vec![T::zero(); k * l], |cols, (n, out_n)| image(n, out_n, cols));
-        } else {
-            let mut cols = vec![T::zero(); k * l];
-            out.chunks_mut(geo.o * l).enumerate().for_each(|(n, out_n)| image(n, out_n, &mut cols));
-        }
+        for_each_image(&geo, &mut out, geo.o * l, image);
         if let Some(b) = bias {
             let b = b.contiguous_data();
             for (row, &bv) in out.chunks_mut(l).zip(b.iter().cycle()) {
@@ -232,14 +245,7 @@ impl<T: Float> Tensor<T> {
                 col2im(&geo, dcols, &mut dx_n[g * cg * geo.h * geo.w..][..cg * geo.h * geo.w]);
             }
         };
-        if parallel(&geo) {
-            dx.par_chunks_mut(plane)
-                .enumerate()
-                .for_each_init(|| vec![T::zero(); k * l], |dcols, (n, dx_n)| image(n, dx_n, dcols));
-        } else {
-            let mut dcols = vec![T::zero(); k * l];
-            dx.chunks_mut(plane).enumerate().for_each(|(n, dx_n)| image(n, dx_n, &mut dcols));
-        }
+        for_each_image(&geo, &mut dx, plane, image);
         Tensor::from_vec(dx, input_dims.to_vec()).or_panic()
     }
 
