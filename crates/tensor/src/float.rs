@@ -4,9 +4,11 @@
 //! element type needs its own matmul micro-kernels (chosen at run time for the
 //! CPU's SIMD level), and a third-party type could not supply them.
 
+use std::cell::Cell;
 use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
+use std::thread::LocalKey;
 
 use crate::kernels::gemm::GemmKernel;
 
@@ -55,6 +57,11 @@ pub trait Float:
     #[doc(hidden)]
     fn gemm_kernels() -> Vec<GemmKernel<Self>>;
 
+    /// This thread's two matmul packing buffers (A strips, B panel), kept
+    /// between products so a product neither allocates nor zeroes them.
+    #[doc(hidden)]
+    fn gemm_scratch() -> &'static LocalKey<Cell<[Vec<Self>; 2]>>;
+
     /// `dst[i] = tanh(src[i])` (slices of equal length), vectorised for `f32`.
     #[doc(hidden)]
     fn tanh_slice(src: &[Self], dst: &mut [Self]);
@@ -76,6 +83,10 @@ impl Float for f32 {
     fn gemm_kernels() -> Vec<GemmKernel<Self>> {
         crate::kernels::gemm::all_f32()
     }
+    fn gemm_scratch() -> &'static LocalKey<Cell<[Vec<Self>; 2]>> {
+        thread_local! { static SCRATCH: Cell<[Vec<f32>; 2]> = const { Cell::new([Vec::new(), Vec::new()]) }; }
+        &SCRATCH
+    }
     fn tanh_slice(src: &[Self], dst: &mut [Self]) {
         crate::kernels::tanh::tanh_f32(src, dst);
     }
@@ -96,6 +107,10 @@ impl Float for f64 {
     }
     fn gemm_kernels() -> Vec<GemmKernel<Self>> {
         crate::kernels::gemm::all_f64()
+    }
+    fn gemm_scratch() -> &'static LocalKey<Cell<[Vec<Self>; 2]>> {
+        thread_local! { static SCRATCH: Cell<[Vec<f64>; 2]> = const { Cell::new([Vec::new(), Vec::new()]) }; }
+        &SCRATCH
     }
     fn tanh_slice(src: &[Self], dst: &mut [Self]) {
         assert_eq!(src.len(), dst.len(), "tanh_slice: slice lengths differ");

@@ -191,8 +191,12 @@ fn blocked<T: Float>(
 ) {
     let (mr, nr) = (kern.mr, kern.nr);
     let strips = m.div_ceil(mr);
-    let mut apack = pack::AlignedBuf::<T>::new(strips * mr * kern.kc.min(k));
-    let mut bpack = pack::AlignedBuf::<T>::new(kern.kc.min(k) * kern.nc.min(n).div_ceil(nr) * nr);
+    // This thread's packing buffers, taken out of its slot so that a product
+    // run by this thread while it waits on rayon (a nested one) finds the
+    // slot empty and allocates its own instead of sharing these.
+    let [abuf, bbuf] = T::gemm_scratch().take();
+    let mut apack = pack::AlignedBuf::reuse(abuf, strips * mr * kern.kc.min(k));
+    let mut bpack = pack::AlignedBuf::reuse(bbuf, kern.kc.min(k) * kern.nc.min(n).div_ceil(nr) * nr);
     // LOOP 4: slices of kc along the shared dimension. Each task packs its
     // strip of A's m × kc panel on the first panel of B and reuses it after.
     for pc in (0..k).step_by(kern.kc) {
@@ -224,6 +228,7 @@ fn blocked<T: Float>(
             }
         }
     }
+    T::gemm_scratch().set([apack.into_vec(), bpack.into_vec()]);
 }
 
 /// One `mrows × ncols` tile of C (at most `MR × NR`), from packed strips.

@@ -6,8 +6,10 @@ use rayon::prelude::*;
 use super::MatRef;
 use crate::float::Float;
 
-/// A zero-initialised buffer whose usable part starts on a 64-byte boundary,
-/// so the kernels' vector loads never straddle a cache line.
+/// A buffer whose usable part starts on a 64-byte boundary, so the kernels'
+/// vector loads never straddle a cache line. Its contents are whatever the
+/// last product left: packing writes every value a kernel reads (the slots
+/// of a strip's missing rows or columns are zeroed when it is packed).
 pub(crate) struct AlignedBuf<T> {
     buf: Vec<T>,
     start: usize,
@@ -15,14 +17,20 @@ pub(crate) struct AlignedBuf<T> {
 }
 
 impl<T: Float> AlignedBuf<T> {
-    pub(crate) fn new(len: usize) -> Self {
+    /// A buffer of `len` usable values on top of `buf`, which is reused as
+    /// it is when it is large enough.
+    pub(crate) fn reuse(buf: Vec<T>, len: usize) -> Self {
         let pad = 64 / std::mem::size_of::<T>();
-        let buf = vec![T::zero(); len + pad];
+        let buf = if buf.len() >= len + pad { buf } else { vec![T::zero(); len + pad] };
         let start = buf.as_ptr().align_offset(64).min(pad);
         AlignedBuf { buf, start, len }
     }
     pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
         &mut self.buf[self.start..self.start + self.len]
+    }
+    /// The storage, to be kept for the next product.
+    pub(crate) fn into_vec(self) -> Vec<T> {
+        self.buf
     }
 }
 
@@ -42,19 +50,12 @@ pub(crate) fn pack_a<T: Float>(
         strip.fill(T::zero());
     }
     if a.cs == 1 {
-        // Row-major A: walk the strip's rows in lock-step so the writes are
-        // contiguous and each row is read as one sequential stream.
-        let rows: Vec<&[T]> = (0..mrows)
-            .map(|i| {
-                let base = a.offset + (row0 + i) * a.rs + pc;
-                &a.data[base..base + kc]
-            })
-            .collect();
-        for (p, out) in strip.chunks_exact_mut(mr).enumerate() {
-            for (d, row) in out.iter_mut().zip(&rows) {
-                *d = row[p];
-            }
-        }
+        // Row-major A: each of the strip's rows is one contiguous run.
+        let row = |i: usize| {
+            let base = a.offset + (row0 + i) * a.rs + pc;
+            &a.data[base..base + kc]
+        };
+        interleave(strip, mr, mrows, kc, row);
     } else {
         for p in 0..kc {
             let base = a.offset + row0 * a.rs + (pc + p) * a.cs;
@@ -90,6 +91,14 @@ pub(crate) fn pack_b<T: Float>(
                 let base = b.offset + (pc + p) * b.rs + col0;
                 strip[p * nr..p * nr + ncols].copy_from_slice(&b.data[base..base + ncols]);
             }
+        } else if b.rs == 1 {
+            // A transposed row-major matrix (`x·Wᵀ`): each column is one
+            // contiguous run, as A's rows are above.
+            let col = |j: usize| {
+                let base = b.offset + pc + (col0 + j) * b.cs;
+                &b.data[base..base + kc]
+            };
+            interleave(strip, nr, ncols, kc, col);
         } else {
             for j in 0..ncols {
                 let base = b.offset + pc * b.rs + (col0 + j) * b.cs;
@@ -103,5 +112,54 @@ pub(crate) fn pack_b<T: Float>(
         dst.par_chunks_mut(kc * nr).enumerate().for_each(one);
     } else {
         dst.chunks_mut(kc * nr).enumerate().for_each(one);
+    }
+}
+
+/// `dst[p*w + i] = run(i)[p]` for `i < used`, `p < kc`: interleaves `used`
+/// contiguous runs of length `kc` into a strip of width `w` (the slots of
+/// rows `used..w` are left alone; the caller zeroes them). Packing is a
+/// transpose, and at small sizes it costs as much as the micro-kernel: the
+/// widths the kernels use get a copy unrolled over a fixed number of runs,
+/// whose bounds checks are hoisted out of the loop.
+fn interleave<'a, T: Float>(dst: &mut [T], w: usize, used: usize, kc: usize, run: impl Fn(usize) -> &'a [T]) {
+    match (w, used) {
+        (6, 6) => interleave_n::<T, 6>(dst, kc, std::array::from_fn(&run)),
+        (12, 12) => interleave_n::<T, 12>(dst, kc, std::array::from_fn(&run)),
+        (16, 16) => interleave_n::<T, 16>(dst, kc, std::array::from_fn(&run)),
+        (32, 32) => interleave_n::<T, 32>(dst, kc, std::array::from_fn(&run)),
+        _ => {
+            for i in 0..used {
+                for (d, &v) in dst.iter_mut().skip(i).step_by(w).zip(&run(i)[..kc]) {
+                    *d = v;
+                }
+            }
+        }
+    }
+}
+
+/// [`interleave`] of exactly `W` runs into a strip of width `W`, eight
+/// columns at a time: each run's eight values are read as one contiguous
+/// load and written with stride `W`, so the loop is bound by stores, not
+/// by index arithmetic.
+#[inline(always)]
+fn interleave_n<T: Float, const W: usize>(dst: &mut [T], kc: usize, runs: [&[T]; W]) {
+    const B: usize = 8;
+    let dst = &mut dst[..kc * W];
+    let runs: [&[T]; W] = runs.map(|r| &r[..kc]);
+    let full = kc / B * B;
+    for p0 in (0..full).step_by(B) {
+        let block = &mut dst[p0 * W..(p0 + B) * W];
+        for (i, r) in runs.iter().enumerate() {
+            let vals: &[T; B] = r[p0..p0 + B].try_into().expect("eight values");
+            for (q, &v) in vals.iter().enumerate() {
+                block[q * W + i] = v;
+            }
+        }
+    }
+    for p in full..kc {
+        let out: &mut [T; W] = (&mut dst[p * W..(p + 1) * W]).try_into().expect("one row of the strip");
+        for (o, r) in out.iter_mut().zip(&runs) {
+            *o = r[p];
+        }
     }
 }

@@ -124,10 +124,10 @@ simd_kernel!(
 pub(super) fn f32_kernels() -> Vec<GemmKernel<f32>> {
     let mut ks = Vec::new();
     if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-        ks.push(GemmKernel { name: "avx2+fma", mr: 6, nr: 16, kc: 256, nc: 512, run: f32_avx2 });
+        ks.push(GemmKernel { name: "avx2+fma", mr: 6, nr: 16, kc: 128, nc: 512, run: f32_avx2 });
     }
     if is_x86_feature_detected!("avx512f") {
-        ks.push(GemmKernel { name: "avx512f", mr: 12, nr: 32, kc: 256, nc: 512, run: f32_avx512 });
+        ks.push(GemmKernel { name: "avx512f", mr: 12, nr: 32, kc: 128, nc: 512, run: f32_avx512 });
     }
     ks
 }
@@ -136,10 +136,10 @@ pub(super) fn f32_kernels() -> Vec<GemmKernel<f32>> {
 pub(super) fn f64_kernels() -> Vec<GemmKernel<f64>> {
     let mut ks = Vec::new();
     if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-        ks.push(GemmKernel { name: "avx2+fma", mr: 6, nr: 8, kc: 256, nc: 256, run: f64_avx2 });
+        ks.push(GemmKernel { name: "avx2+fma", mr: 6, nr: 8, kc: 128, nc: 256, run: f64_avx2 });
     }
     if is_x86_feature_detected!("avx512f") {
-        ks.push(GemmKernel { name: "avx512f", mr: 12, nr: 16, kc: 256, nc: 256, run: f64_avx512 });
+        ks.push(GemmKernel { name: "avx512f", mr: 12, nr: 16, kc: 128, nc: 256, run: f64_avx512 });
     }
     ks
 }
