@@ -33,6 +33,7 @@ mod fmt;
 mod kernels;
 mod layout;
 mod ops;
+mod pool;
 mod random;
 pub mod scalar;
 mod shape;

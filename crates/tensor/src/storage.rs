@@ -5,17 +5,20 @@
 //! many tiny tensors of a training step that halves the allocations (a
 //! measured quarter of a tiny-op tape's time was malloc/free). `Vec` takes
 //! ownership of a kernel's `Vec` output (matmul, parallel maps) without
-//! copying it.
+//! copying it. Large outputs come from, and go back to, this thread's
+//! buffer [pool](crate::pool).
 
 use std::ops::Deref;
 use std::sync::Arc;
+
+use crate::pool::{self, Recycled};
 
 /// Shared, copy-on-write element storage.
 pub(crate) enum Storage<T> {
     /// One allocation holding the count and the elements.
     Slice(Arc<[T]>),
-    /// A moved-in vector.
-    Vec(Arc<Vec<T>>),
+    /// A moved-in vector, or a large buffer that returns to the pool.
+    Vec(Arc<Recycled<T>>),
 }
 
 impl<T> Clone for Storage<T> {
@@ -35,7 +38,7 @@ impl<T> Deref for Storage<T> {
     fn deref(&self) -> &[T] {
         match self {
             Storage::Slice(a) => a,
-            Storage::Vec(v) => v.as_slice(),
+            Storage::Vec(v) => v.vec.as_slice(),
         }
     }
 }
@@ -43,7 +46,7 @@ impl<T> Deref for Storage<T> {
 impl<T> From<Vec<T>> for Storage<T> {
     #[inline]
     fn from(v: Vec<T>) -> Self {
-        Storage::Vec(Arc::new(v))
+        Storage::Vec(Arc::new(Recycled::plain(v)))
     }
 }
 
@@ -54,20 +57,42 @@ impl<T> From<Arc<[T]>> for Storage<T> {
     }
 }
 
-/// Outputs up to this many elements are built as one allocation; larger ones
-/// come from `vec!`, whose zeroed memory the OS hands out lazily.
-const SMALL: usize = 1 << 12;
+/// Outputs below this many elements are built as one allocation; larger
+/// ones come from the pool.
+const SMALL: usize = pool::MIN_LEN;
 
-impl<T: Clone> Storage<T> {
-    /// `n` copies of `value`, in one allocation when small.
+impl<T: Clone + 'static> Storage<T> {
+    /// `n` copies of `value`: one allocation when small, a recycled buffer
+    /// (or a new one) when large.
     pub(crate) fn filled(n: usize, value: T) -> Self {
-        if n <= SMALL {
-            Storage::Slice(std::iter::repeat_n(value, n).collect())
-        } else {
-            Storage::Vec(Arc::new(vec![value; n]))
+        if n < SMALL {
+            return Storage::Slice(std::iter::repeat_n(value, n).collect());
         }
+        let vec = match pool::take::<T>(n) {
+            Some(mut v) => {
+                v.fill(value);
+                v
+            }
+            None => vec![value; n],
+        };
+        Storage::Vec(Arc::new(Recycled::new(vec)))
     }
 
+    /// A buffer of `n` elements whose values are unspecified (each is some
+    /// `T`), for a kernel that writes all of them: recycled when one of
+    /// that length is free, else `n` copies of `value`.
+    pub(crate) fn overwritten(n: usize, value: T) -> Vec<T> {
+        pool::take::<T>(n).unwrap_or_else(|| vec![value; n])
+    }
+
+    /// Takes `vec` (from [`Storage::overwritten`] or anywhere), to go back to
+    /// the pool when the last tensor using it is dropped.
+    pub(crate) fn recycled(vec: Vec<T>) -> Self {
+        Storage::Vec(Arc::new(Recycled::new(vec)))
+    }
+}
+
+impl<T: Clone> Storage<T> {
     /// True if both name the same allocation.
     pub(crate) fn ptr_eq(&self, other: &Storage<T>) -> bool {
         match (self, other) {
@@ -81,14 +106,14 @@ impl<T: Clone> Storage<T> {
     pub(crate) fn make_mut(&mut self) -> &mut [T] {
         match self {
             Storage::Slice(a) => Arc::make_mut(a),
-            Storage::Vec(v) => Arc::make_mut(v).as_mut_slice(),
+            Storage::Vec(v) => Arc::make_mut(v).vec.as_mut_slice(),
         }
     }
 
     /// The elements as a `Vec`, without a copy when a sole `Vec` holds them.
     pub(crate) fn into_vec(self) -> Vec<T> {
         match self {
-            Storage::Vec(v) => Arc::try_unwrap(v).unwrap_or_else(|arc| arc.as_ref().clone()),
+            Storage::Vec(v) => Arc::try_unwrap(v).map_or_else(|arc| arc.vec.clone(), Recycled::into_inner),
             Storage::Slice(a) => a.to_vec(),
         }
     }

@@ -84,7 +84,24 @@ impl<T: Float> Tensor<T> {
     /// ```
     pub fn from_iter_exact(values: impl IntoIterator<Item = T>, shape: impl Into<Shape>) -> Result<Self, TensorError> {
         let shape = shape.into();
-        let data: Arc<[T]> = values.into_iter().collect();
+        let values = values.into_iter();
+        let data: Storage<T> = match values.size_hint() {
+            // Large: fill a recycled buffer of the promised length.
+            (lo, Some(hi)) if lo == hi && lo >= crate::pool::MIN_LEN => {
+                let mut v = Storage::overwritten(lo, T::zero());
+                let mut values = values;
+                let mut written = 0;
+                for (d, x) in v.iter_mut().zip(&mut values) {
+                    *d = x;
+                    written += 1;
+                }
+                // An iterator that broke its size hint: keep what it gave.
+                v.truncate(written);
+                v.extend(values);
+                Storage::recycled(v)
+            }
+            _ => Storage::Slice(values.collect::<Arc<[T]>>()),
+        };
         if shape.checked_numel() != Some(data.len()) {
             return Err(TensorError::Length { op: "from_iter_exact", len: data.len(), shape });
         }
@@ -350,6 +367,48 @@ mod tests {
         assert_eq!(Tensor::<f32>::arange(0.0, -1.0, 1.0).numel(), 0);
         assert_eq!(Tensor::scalar(3.0f32).item(), 3.0);
         assert_eq!(Tensor::<f32>::zeros([3, 0]).numel(), 0);
+    }
+
+    #[test]
+    fn large_tensors_reuse_freed_buffers_and_overwrite_every_value() {
+        let n = crate::pool::MIN_LEN * 2;
+        let a = Tensor::<f32>::full([n], 7.0);
+        let ptr = a.contiguous_data().as_ptr();
+        drop(a);
+        // The freed buffer comes back for the next tensor of its length,
+        // with every value written anew.
+        let b = Tensor::<f32>::from_iter_exact((0..n).map(|i| i as f32), [n]).unwrap();
+        assert_eq!(b.contiguous_data().as_ptr(), ptr);
+        assert!(b.to_vec().iter().enumerate().all(|(i, &v)| v == i as f32));
+        drop(b);
+        let z = Tensor::<f32>::zeros([2, n / 2]);
+        assert!(z.to_vec().iter().all(|&v| v == 0.0));
+        let m = z.map(|v| v + 1.0);
+        assert!(m.to_vec().iter().all(|&v| v == 1.0));
+    }
+
+    /// An iterator whose size hint promises more values than it yields.
+    struct Liar(usize, usize);
+    impl Iterator for Liar {
+        type Item = f64;
+        fn next(&mut self) -> Option<f64> {
+            (self.1 > 0).then(|| {
+                self.1 -= 1;
+                1.0
+            })
+        }
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            (self.0, Some(self.0))
+        }
+    }
+
+    #[test]
+    fn from_iter_exact_checks_what_an_iterator_yields_not_what_it_promises() {
+        let n = crate::pool::MIN_LEN + 5;
+        let err = Tensor::<f64>::from_iter_exact(Liar(n, n - 1), [n]).unwrap_err();
+        assert!(matches!(err, TensorError::Length { len, .. } if len == n - 1), "{err}");
+        let ok = Tensor::<f64>::from_iter_exact(Liar(n - 2, n), [n]).unwrap();
+        assert_eq!(ok.numel(), n);
     }
 
     #[test]

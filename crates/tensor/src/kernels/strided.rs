@@ -11,6 +11,7 @@ use smallvec::SmallVec;
 
 use super::{CHUNK, PAR_THRESHOLD};
 use crate::layout::{coalesce, Layout};
+use crate::pool;
 use crate::storage::Storage;
 
 /// Runs `row(out_row, offsets)` for every row of `out`, where `offsets[k]` is
@@ -68,18 +69,24 @@ fn drive<const N: usize, U: Send>(
 pub(crate) fn map<T, U>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Storage<U>
 where
     T: Copy + Send + Sync,
-    U: Copy + Default + Send + Sync,
+    U: Copy + Default + Send + Sync + 'static,
 {
     let n = layout.shape.numel();
     if layout.is_contiguous() {
         let s = &src[layout.offset..layout.offset + n];
-        if n >= PAR_THRESHOLD {
-            let mut out = Vec::with_capacity(n);
-            s.par_iter().with_min_len(CHUNK).map(|&x| f(x)).collect_into_vec(&mut out);
-            return out.into();
+        if n < pool::MIN_LEN {
+            // An exact-size iterator collects into one allocation, written in place.
+            return Storage::Slice(s.iter().map(|&x| f(x)).collect::<Arc<[U]>>());
         }
-        // An exact-size iterator collects into one allocation, written in place.
-        return Storage::Slice(s.iter().map(|&x| f(x)).collect::<Arc<[U]>>());
+        let mut out = Storage::overwritten(n, U::default());
+        if n >= PAR_THRESHOLD {
+            out.par_chunks_mut(CHUNK).zip(s.par_chunks(CHUNK)).for_each(|(o, s)| {
+                o.iter_mut().zip(s).for_each(|(o, &x)| *o = f(x));
+            });
+        } else {
+            out.iter_mut().zip(s).for_each(|(o, &x)| *o = f(x));
+        }
+        return Storage::recycled(out);
     }
     if let ([rows, cols], [rs, cs]) = (layout.shape.dims(), &layout.strides[..])
         && n > 0
@@ -114,18 +121,24 @@ where
 pub(crate) fn zip<T, U>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) -> U + Sync + Send) -> Storage<U>
 where
     T: Copy + Send + Sync,
-    U: Copy + Default + Send + Sync,
+    U: Copy + Default + Send + Sync + 'static,
 {
     debug_assert_eq!(la.shape, lb.shape);
     let n = la.shape.numel();
     if la.is_contiguous() && lb.is_contiguous() {
         let (sa, sb) = (&a[la.offset..la.offset + n], &b[lb.offset..lb.offset + n]);
-        if n >= PAR_THRESHOLD {
-            let mut out = Vec::with_capacity(n);
-            sa.par_iter().with_min_len(CHUNK).zip(sb.par_iter()).map(|(&x, &y)| f(x, y)).collect_into_vec(&mut out);
-            return out.into();
+        if n < pool::MIN_LEN {
+            return Storage::Slice(sa.iter().zip(sb).map(|(&x, &y)| f(x, y)).collect::<Arc<[U]>>());
         }
-        return Storage::Slice(sa.iter().zip(sb).map(|(&x, &y)| f(x, y)).collect::<Arc<[U]>>());
+        let mut out = Storage::overwritten(n, U::default());
+        if n >= PAR_THRESHOLD {
+            out.par_chunks_mut(CHUNK).zip(sa.par_chunks(CHUNK).zip(sb.par_chunks(CHUNK))).for_each(|(o, (a, b))| {
+                o.iter_mut().zip(a.iter().zip(b)).for_each(|(o, (&x, &y))| *o = f(x, y));
+            });
+        } else {
+            out.iter_mut().zip(sa.iter().zip(sb)).for_each(|(o, (&x, &y))| *o = f(x, y));
+        }
+        return Storage::recycled(out);
     }
     let (dims, [s1, s2]) = coalesce(la.shape.dims(), [&la.strides, &lb.strides]);
     let mut storage = Storage::filled(n, U::default());
@@ -156,7 +169,7 @@ where
 pub(crate) fn zip_rows<T, U>(full: &[T], row: &[T], f: impl Fn(T, T) -> U) -> Storage<U>
 where
     T: Copy,
-    U: Copy + Default,
+    U: Copy + Default + 'static,
 {
     let mut storage = Storage::filled(full.len(), U::default());
     if row.is_empty() {

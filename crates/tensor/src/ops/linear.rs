@@ -4,6 +4,7 @@ use crate::error::{OrPanic, TensorError};
 use crate::float::Float;
 use crate::kernels::gemm::{self, MatRef};
 use crate::shape::Shape;
+use crate::storage::Storage;
 use crate::tensor::Tensor;
 
 impl<T: Float> Tensor<T> {
@@ -39,17 +40,17 @@ impl<T: Float> Tensor<T> {
             return Err(mismatch(b, format!("bias must be [{out_f}]")));
         }
         let m = if self.rank() == 2 { self.dims()[0] } else { 1 };
-        let mut out = match bias {
-            Some(b) => {
+        // The output starts as the bias rows (or zeros) and the product is
+        // added onto it.
+        let mut out = Storage::overwritten(m * out_f, T::zero());
+        match bias {
+            Some(b) if out_f > 0 => {
                 let row = b.contiguous_data();
-                let mut v = Vec::with_capacity(m * out_f);
-                for _ in 0..m {
-                    v.extend_from_slice(&row);
-                }
-                v
+                out.chunks_exact_mut(out_f).for_each(|r| r.copy_from_slice(&row));
             }
-            None => vec![T::zero(); m * out_f],
-        };
+            Some(_) => {}
+            None => out.fill(T::zero()),
+        }
         let (xs, ws) = (self.strides(), weight.strides());
         let (xrs, xcs) = if self.rank() == 2 { (xs[0], xs[1]) } else { (0, xs[0]) };
         let a = MatRef { data: &self.data, offset: self.layout.offset, rs: xrs, cs: xcs };
@@ -57,7 +58,7 @@ impl<T: Float> Tensor<T> {
         let b = MatRef { data: &weight.data, offset: weight.layout.offset, rs: ws[1], cs: ws[0] };
         gemm::gemm_acc(m, out_f, k, a, b, &mut out);
         let dims: Shape = if self.rank() == 2 { Shape::from([m, out_f]) } else { Shape::from([out_f]) };
-        Ok(Tensor::from_parts(out, dims))
+        Ok(Tensor::from_parts(Storage::recycled(out), dims))
     }
 
     /// [`try_linear`](Self::try_linear) that panics on a shape mismatch.

@@ -1,0 +1,75 @@
+//! Runs one Strata training workload of `benches/training.rs` for a fixed
+//! number of steps and prints the median time per step, so whole processes
+//! can be paired by an outside timer (`farm-bench`) or profiled (`perf`):
+//!
+//! ```text
+//! cargo build --release -p strata-bench --bin step_figures
+//! RAYON_NUM_THREADS=2 target/release/step_figures mnist-sgd 2000
+//! ```
+//! Workloads: `mnist-sgd`, `mnist-adamw` (784-256-128-10, batch 128),
+//! `lite-sgd`, `lite-adamw` (64-128-10, batch 64). Each step is the loop a
+//! user writes (a `Tape` per step, `cross_entropy`, `backward`, `opt.step`)
+//! over 16 random batches in turn, like the criterion bench.
+
+use std::io::Write;
+use std::time::Instant;
+
+use rand::{rngs::StdRng, SeedableRng};
+use strata_autograd::{Activation, Tape};
+use strata_bench::random_vec;
+use strata_nn::optim::{AdamW, Optimizer, Sgd};
+use strata_nn::{Mlp, Module};
+use strata_tensor::Tensor;
+
+fn main() {
+    let workload = std::env::args().nth(1).unwrap_or_else(|| "mnist-sgd".into());
+    let steps: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let (sizes, batch): (&[usize], usize) = match workload.split('-').next() {
+        Some("mnist") => (&[784, 256, 128, 10], 128),
+        Some("lite") => (&[64, 128, 10], 64),
+        _ => panic!("unknown workload {workload}: mnist-sgd, mnist-adamw, lite-sgd, lite-adamw"),
+    };
+    let mut opt: Box<dyn Optimizer<f32>> = match workload.rsplit('-').next() {
+        Some("sgd") => Box::new(Sgd::new(0.01)),
+        Some("adamw") => Box::new(AdamW::new(1e-3)),
+        _ => panic!("unknown optimizer in {workload}: sgd or adamw"),
+    };
+    let (inputs, classes) = (sizes[0], *sizes.last().unwrap());
+    let data: Vec<(Tensor<f32>, Vec<usize>)> = (0..16u64)
+        .map(|s| {
+            let labels = random_vec(batch, 100 + s)
+                .iter()
+                .map(|v| ((v + 1.0) * 0.5 * classes as f32) as usize % classes)
+                .collect();
+            (Tensor::from_vec(random_vec(batch * inputs, s), [batch, inputs]).unwrap(), labels)
+        })
+        .collect();
+    let mut model = Mlp::new(sizes, Activation::Relu, &mut StdRng::seed_from_u64(1));
+    let mut times = Vec::with_capacity(steps);
+    for i in 0..steps {
+        let t = Instant::now();
+        let (x, labels) = &data[i % data.len()];
+        let tape = Tape::new();
+        let loss = model.forward(&tape, tape.constant(x.clone())).cross_entropy(labels);
+        let grads = loss.backward();
+        drop(tape);
+        opt.step(&mut model, &grads);
+        times.push(t.elapsed().as_secs_f64());
+    }
+    if std::env::var_os("STEP_TRACE").is_some() {
+        for (w, chunk) in times.chunks(200).enumerate() {
+            let mut c = chunk.to_vec();
+            c.sort_by(f64::total_cmp);
+            let _ = writeln!(std::io::stdout(), "steps {}..: median {:.1} us", w * 200, c[c.len() / 2] * 1e6);
+        }
+    }
+    let warm = &mut times[steps / 10..];
+    warm.sort_by(f64::total_cmp);
+    let median = warm[warm.len() / 2];
+    let _ = writeln!(
+        std::io::stdout(),
+        "{workload}: {steps} steps, median {:.1} us a step (threads {})",
+        median * 1e6,
+        rayon::current_num_threads()
+    );
+}
