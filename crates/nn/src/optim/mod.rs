@@ -26,6 +26,7 @@
 mod accumulate;
 mod adagrad;
 mod adam;
+mod chunks;
 mod rmsprop;
 mod schedule;
 mod sgd;

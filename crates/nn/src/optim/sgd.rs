@@ -2,6 +2,7 @@
 
 use strata_tensor::Float;
 
+use crate::optim::chunks::for_each_chunk;
 use crate::optim::{Optim, UpdateRule};
 
 /// SGD as PyTorch's `torch.optim.SGD` documents it: with `g ← g + λθ`,
@@ -83,17 +84,21 @@ impl UpdateRule for SgdRule {
         let (lr, wd, mu) = (T::of(lr), T::of(self.weight_decay), T::of(self.momentum));
         let keep = T::of(1.0 - self.dampening);
         if self.momentum == 0.0 {
-            for (p, &g) in param.iter_mut().zip(grad) {
-                *p -= lr * (g + wd * *p);
-            }
+            for_each_chunk(param, grad, &mut [], move |param, grad, _| {
+                for (p, &g) in param.iter_mut().zip(grad) {
+                    *p -= lr * (g + wd * *p);
+                }
+            });
             return;
         }
-        let buf = &mut buffers[0];
-        for ((p, &g), b) in param.iter_mut().zip(grad).zip(buf.iter_mut()) {
-            let d = g + wd * *p;
-            *b = if step == 1 { d } else { mu * *b + keep * d };
-            let s = if self.nesterov { d + mu * *b } else { *b };
-            *p -= lr * s;
-        }
+        let nesterov = self.nesterov;
+        for_each_chunk(param, grad, buffers, move |param, grad, buffers| {
+            for ((p, &g), b) in param.iter_mut().zip(grad).zip(buffers[0].iter_mut()) {
+                let d = g + wd * *p;
+                *b = if step == 1 { d } else { mu * *b + keep * d };
+                let s = if nesterov { d + mu * *b } else { *b };
+                *p -= lr * s;
+            }
+        });
     }
 }

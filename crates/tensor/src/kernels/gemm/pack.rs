@@ -56,6 +56,13 @@ pub(crate) fn pack_a<T: Float>(
             &a.data[base..base + kc]
         };
         interleave(strip, mr, mrows, kc, row);
+    } else if a.rs == 1 {
+        // A transposed row-major matrix (`dYᵀ` in a weight gradient): each
+        // column of the strip is one contiguous run.
+        for (p, out) in strip.chunks_exact_mut(mr).take(kc).enumerate() {
+            let base = a.offset + row0 + (pc + p) * a.cs;
+            out[..mrows].copy_from_slice(&a.data[base..base + mrows]);
+        }
     } else {
         for p in 0..kc {
             let base = a.offset + row0 * a.rs + (pc + p) * a.cs;
