@@ -6,7 +6,8 @@
 //! cargo build --release -p strata-bench --bin step_figures
 //! RAYON_NUM_THREADS=2 target/release/step_figures mnist-sgd 2000
 //! ```
-//! Workloads: `mnist-sgd`, `mnist-adamw` (784-256-128-10, batch 128),
+//! Workloads: `xor` (the 2-8-1 XOR net, 10,000 SGD steps per run, STEPS
+//! runs, median printed), `mnist-sgd`, `mnist-adamw` (784-256-128-10, batch 128),
 //! `lite-sgd`, `lite-adamw` (64-128-10, batch 64). Each step is the loop a
 //! user writes (a `Tape` per step, `cross_entropy`, `backward`, `opt.step`)
 //! over 16 random batches in turn, like the criterion bench.
@@ -24,6 +25,9 @@ use strata_tensor::Tensor;
 fn main() {
     let workload = std::env::args().nth(1).unwrap_or_else(|| "mnist-sgd".into());
     let steps: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
+    if workload == "xor" {
+        return xor(steps);
+    }
     let (sizes, batch): (&[usize], usize) = match workload.split('-').next() {
         Some("mnist") => (&[784, 256, 128, 10], 128),
         Some("lite") => (&[64, 128, 10], 64),
@@ -72,4 +76,33 @@ fn main() {
         median * 1e6,
         rayon::current_num_threads()
     );
+}
+
+/// The XOR workload of `benches/training.rs`: a fresh 2 → 8 (tanh) → 1
+/// (sigmoid) model trained for 10,000 full-batch SGD steps, `runs` times.
+fn xor(runs: usize) {
+    let x = Tensor::from_vec(vec![0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], [4, 2]).unwrap();
+    let y = Tensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], [4, 1]).unwrap();
+    let mut times = Vec::new();
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let mut model = Mlp::with_output_activation(
+            &[2, 8, 1],
+            Activation::Tanh,
+            Activation::Sigmoid,
+            &mut StdRng::seed_from_u64(1),
+        );
+        let mut opt = Sgd::new(0.5);
+        for _ in 0..10_000 {
+            let tape = Tape::new();
+            let loss = model.forward(&tape, tape.constant(x.clone())).mse(&y);
+            let grads = loss.backward();
+            drop(tape);
+            opt.step(&mut model, &grads);
+        }
+        std::hint::black_box(&model);
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    let _ = writeln!(std::io::stdout(), "xor: median {:.2} ms for 10,000 steps", times[times.len() / 2] * 1e3);
 }

@@ -12,7 +12,7 @@ use crate::layers::linear::Linear;
 
 use crate::diagnostics::Trace;
 use crate::layers::dense::Dense;
-use crate::module::{visit_child, visit_child_mut, Module};
+use crate::module::{decimal, dotted, visit_child, visit_child_mut, Module};
 use crate::param::Param;
 
 /// A multi-layer perceptron: `sizes[0] → … → sizes[n]`, every hidden layer a
@@ -226,13 +226,13 @@ impl<T: Float> Module<T> for Mlp<T> {
 
     fn visit_params(&self, f: &mut dyn FnMut(&str, &Param<T>)) {
         for (i, layer) in self.layers.iter().enumerate() {
-            visit_child(&format!("layers.{i}"), layer, f);
+            decimal(i, |i| dotted("layers", i, |name| visit_child(name, layer, f)));
         }
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<T>)) {
         for (i, layer) in self.layers.iter_mut().enumerate() {
-            visit_child_mut(&format!("layers.{i}"), layer, f);
+            decimal(i, |i| dotted("layers", i, |name| visit_child_mut(name, layer, f)));
         }
     }
 

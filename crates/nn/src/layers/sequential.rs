@@ -5,7 +5,7 @@ use strata_tensor::Float;
 
 use crate::buffer::Buffer;
 use crate::diagnostics::Trace;
-use crate::module::{visit_child, visit_child_buffers, visit_child_buffers_mut, visit_child_mut, Module};
+use crate::module::{decimal, visit_child, visit_child_buffers, visit_child_buffers_mut, visit_child_mut, Module};
 use crate::param::Param;
 
 /// Modules applied in order; child `i`'s parameters are named `i.weight`, … as
@@ -70,25 +70,25 @@ impl<T: Float> Module<T> for Sequential<T> {
 
     fn visit_params(&self, f: &mut dyn FnMut(&str, &Param<T>)) {
         for (i, layer) in self.layers.iter().enumerate() {
-            visit_child(&i.to_string(), layer.as_ref(), f);
+            decimal(i, |i| visit_child(i, layer.as_ref(), f));
         }
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<T>)) {
         for (i, layer) in self.layers.iter_mut().enumerate() {
-            visit_child_mut(&i.to_string(), layer.as_mut(), f);
+            decimal(i, |i| visit_child_mut(i, layer.as_mut(), f));
         }
     }
 
     fn visit_buffers(&self, f: &mut dyn FnMut(&str, &Buffer<T>)) {
         for (i, layer) in self.layers.iter().enumerate() {
-            visit_child_buffers(&i.to_string(), layer.as_ref(), f);
+            decimal(i, |i| visit_child_buffers(i, layer.as_ref(), f));
         }
     }
 
     fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut Buffer<T>)) {
         for (i, layer) in self.layers.iter_mut().enumerate() {
-            visit_child_buffers_mut(&i.to_string(), layer.as_mut(), f);
+            decimal(i, |i| visit_child_buffers_mut(i, layer.as_mut(), f));
         }
     }
 

@@ -33,6 +33,7 @@ mod sgd;
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use strata_autograd::Grads;
 use strata_tensor::{Float, Tensor};
@@ -90,6 +91,29 @@ pub trait UpdateRule: Clone {
     fn update<T: Float>(&self, step: u64, lr: f64, param: &mut [T], grad: &[T], buffers: &mut [Vec<T>]);
 }
 
+/// Hashes a parameter id (a process-wide counter, so already spread out)
+/// with one multiplication instead of SipHash: the optimizer looks up every
+/// parameter's state on every step.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// Each parameter's state, by parameter id.
+type StateMap = HashMap<u64, ParamState, BuildHasherDefault<IdHasher>>;
+
 /// A parameter's optimizer state: its step count and buffers.
 ///
 /// The buffers are `Vec<Vec<T>>` for the parameter's float type, kept behind
@@ -146,7 +170,7 @@ pub struct Optim<R> {
     rule: R,
     lr: f64,
     clip: Option<f64>,
-    state: HashMap<u64, ParamState>,
+    state: StateMap,
     last_norm: Option<f64>,
 }
 
@@ -163,7 +187,7 @@ impl<R: std::fmt::Debug> std::fmt::Debug for Optim<R> {
 
 impl<R: UpdateRule> Optim<R> {
     pub(crate) fn with_rule(rule: R, lr: f64) -> Self {
-        Optim { rule, lr, clip: None, state: HashMap::new(), last_norm: None }
+        Optim { rule, lr, clip: None, state: StateMap::default(), last_norm: None }
     }
 
     /// The update rule and its options.
@@ -279,7 +303,7 @@ impl<R: UpdateRule> Optim<R> {
     ) -> Result<(), Error> {
         let by_name: HashMap<&str, &Tensor<T>> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
         let names = self.rule.buffers();
-        let mut fresh = HashMap::new();
+        let mut fresh = StateMap::default();
         let mut err = None;
         model.visit_params(&mut |name, p| {
             if err.is_some() {
