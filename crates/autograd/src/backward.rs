@@ -42,8 +42,7 @@ impl<T: Float> Sink<'_, T> {
 pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Grads<T> {
     let nodes = tape.nodes.borrow();
     let nodes: &Nodes<T> = &nodes;
-    // Not `vec![None; n]`: that clones a `None` tensor per node.
-    let mut grads: Vec<Option<Tensor<T>>> = (0..=root).map(|_| None).collect();
+    let mut grads: Vec<Option<Tensor<T>>> = crate::grads::empty_slots(root + 1);
     let mut tags: Vec<(u64, usize)> = Vec::new();
     if nodes.needs_grad[root] {
         grads[root] = Some(seed);

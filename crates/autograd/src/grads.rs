@@ -1,5 +1,8 @@
 //! [`Grads`]: what one backward pass computed, looked up by var or by tag.
 
+use std::any::Any;
+use std::cell::RefCell;
+
 use strata_tensor::{Float, OrPanic, Tensor};
 
 use crate::anomaly::Anomaly;
@@ -19,6 +22,52 @@ pub struct Grads<T: Float> {
 enum TagGrad<T: Float> {
     Node(usize),
     Sum(Tensor<T>),
+}
+
+thread_local! {
+    /// Gradient slot vectors of dropped [`Grads`], for the next backward
+    /// pass on this thread: one slot per tape node (`Option<Tensor>` is over
+    /// a hundred bytes), so a fresh one is a large allocation each step,
+    /// and glibc consolidates its small free lists to serve it.
+    /// Type-erased because the slots are generic over the float type.
+    static SLOTS: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Slot vectors longer than this are freed, not kept.
+const MAX_RECYCLED_SLOTS: usize = 1 << 16;
+
+/// `n` empty gradient slots, in a recycled vector when one is at hand.
+pub(crate) fn empty_slots<T: Float>(n: usize) -> Vec<Option<Tensor<T>>> {
+    let mut v = SLOTS
+        .try_with(|pool| {
+            let mut pool = pool.try_borrow_mut().ok()?;
+            let at = pool.iter().position(|b| b.is::<Vec<Option<Tensor<T>>>>())?;
+            pool.swap_remove(at).downcast::<Vec<Option<Tensor<T>>>>().ok().map(|b| *b)
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    v.clear();
+    v.resize_with(n, || None);
+    v
+}
+
+impl<T: Float> Drop for Grads<T> {
+    fn drop(&mut self) {
+        let mut slots = std::mem::take(&mut self.grads);
+        if slots.capacity() == 0 || slots.capacity() > MAX_RECYCLED_SLOTS {
+            return;
+        }
+        // Free the gradients now, keep the vector.
+        slots.clear();
+        let _ = SLOTS.try_with(|pool| {
+            if let Ok(mut pool) = pool.try_borrow_mut()
+                && pool.len() < 4
+            {
+                pool.push(Box::new(slots));
+            }
+        });
+    }
 }
 
 impl<T: Float> Grads<T> {
@@ -132,5 +181,33 @@ impl<T: Float> HasGrad<T> for Var<'_, T> {
     #[track_caller]
     fn grad_in<'g>(&self, grads: &'g Grads<T>) -> Option<&'g Tensor<T>> {
         grads.wrt(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use strata_tensor::Tensor;
+
+    use crate::Tape;
+
+    #[test]
+    fn recycled_slots_hold_no_gradient_of_an_earlier_pass() {
+        // A long pass whose every node gets a gradient...
+        {
+            let tape = Tape::<f64>::new();
+            let mut h = tape.leaf(Tensor::from_vec(vec![1.0, 2.0], [2]).unwrap());
+            for _ in 0..50 {
+                h = h.mul_scalar(1.5).add_scalar(0.1);
+            }
+            drop(h.sum().backward());
+        }
+        // ...then a short one on a new tape, where the second leaf is unused:
+        // its slot, reused from the first pass, must read as no gradient.
+        let tape = Tape::<f64>::new();
+        let a = tape.leaf(Tensor::from_vec(vec![3.0, 4.0], [2]).unwrap());
+        let unused = tape.leaf(Tensor::from_vec(vec![5.0, 6.0], [2]).unwrap());
+        let grads = a.mul(a).sum().backward();
+        assert_eq!(grads.wrt(&a).unwrap().to_vec(), vec![6.0, 8.0]);
+        assert!(grads.wrt(&unused).is_none());
     }
 }
