@@ -75,27 +75,28 @@
 //!
 //! ## Measured on 2 cores (AMD EPYC, Zen 5, AVX-512 matmul kernel)
 //!
-//! `mnist_ddp --data MNIST --epochs 3`, global batch 256, one thread per
-//! process, third epoch's samples/s (2026-12-01; three runs each for Adam):
+//! `mnist_ddp --data MNIST --epochs 3`, global batch 256, Adam, one thread
+//! per process, third epoch's samples/s (2026-12-01, two runs each, after
+//! the single-process step got faster: buffer pool, vectorised activations
+//! and optimizer):
 //!
-//! | optimizer | 1 process | 2 processes | scaling | time in all-reduce (2 processes) |
-//! | --- | ---: | ---: | ---: | ---: |
-//! | Adam | 134,500–141,400 | 196,000–201,400 | 1.46× | 12–13% |
-//! | SGD (momentum 0.9), heap kept (see below) | 143,500 | 213,300 | 1.49× | 13% |
+//! | 1 process | 2 processes | scaling | time in all-reduce (2 processes) |
+//! | ---: | ---: | ---: | ---: |
+//! | 170,000–174,900 | 248,300–254,200 | 1.45–1.46× | 20–21% |
 //!
-//! Run plainly, SGD's one-process run is about 20% slower (113,000
-//! samples/s) because glibc hands its freed heap back to the system and
-//! takes the page faults again on the next step. That makes SGD seem to
-//! scale 1.86×. With `MALLOC_TRIM_THRESHOLD_` and `MALLOC_MMAP_THRESHOLD_`
-//! raised it scales like Adam, as the table shows.
+//! (Earlier the same runs gave 134,500–141,400 and 196,000–201,400 samples/s:
+//! both got about 25% faster, and the scaling stayed where it was.) Open
+//! MPI's six all-reduce algorithms (`--mca coll_tuned_use_dynamic_rules 1
+//! --mca coll_tuned_allreduce_algorithm N`) gave 219,000–247,000 samples/s:
+//! none beats the default.
 //!
 //! The time in all-reduce includes waiting for the slower rank. What keeps
-//! two processes from 2×: one process at batch 128 (each rank's share) takes
-//! 1.08 ms a step against 1.80 ms at 256. Packing the weights, the
-//! optimizer step on the whole model (every rank runs it, so the replicas
-//! stay identical) and the tape do not shrink with the batch. So even free
-//! communication would give at most 1.67×; the all-reduce and the wait
-//! add about 0.2 ms a step.
+//! two processes from 2×: a step of 256 samples takes 1.49 ms in one process
+//! and 1.02 ms in two, of which 0.2 ms is the all-reduce of 0.94 MB of
+//! gradients through shared memory and the wait for the other rank. Without
+//! it the two processes would scale about 1.8×; with it they cannot, until
+//! the reduction overlaps the backward pass (each layer's gradient sent as
+//! soon as it is final, as PyTorch's DDP does), which is not done here.
 //!
 //! ## Where it stops scaling (a paper estimate)
 //!

@@ -1,6 +1,7 @@
 //! The nn crate's integration tests, one binary: each module is one topic.
 //! (One binary instead of one per file keeps `cargo test`'s link time small.)
 
+mod allocations;
 mod checkpoint;
 mod cnn;
 mod determinism;
