@@ -11,6 +11,9 @@
 //! `lite-sgd`, `lite-adamw` (64-128-10, batch 64). Each step is the loop a
 //! user writes (a `Tape` per step, `cross_entropy`, `backward`, `opt.step`)
 //! over 16 random batches in turn, like the criterion bench.
+//! `STEP_IN_POOL=1` runs each step inside rayon's pool (`rayon::scope`), so
+//! every parallel product is forked from a worker instead of being sent to
+//! the pool from outside it and waited for.
 
 use std::io::Write;
 use std::time::Instant;
@@ -33,7 +36,7 @@ fn main() {
         Some("lite") => (&[64, 128, 10], 64),
         _ => panic!("unknown workload {workload}: mnist-sgd, mnist-adamw, lite-sgd, lite-adamw"),
     };
-    let mut opt: Box<dyn Optimizer<f32>> = match workload.rsplit('-').next() {
+    let mut opt: Box<dyn Optimizer<f32> + Send> = match workload.rsplit('-').next() {
         Some("sgd") => Box::new(Sgd::new(0.01)),
         Some("adamw") => Box::new(AdamW::new(1e-3)),
         _ => panic!("unknown optimizer in {workload}: sgd or adamw"),
@@ -50,14 +53,22 @@ fn main() {
         .collect();
     let mut model = Mlp::new(sizes, Activation::Relu, &mut StdRng::seed_from_u64(1));
     let mut times = Vec::with_capacity(steps);
+    let in_pool = std::env::var_os("STEP_IN_POOL").is_some();
     for i in 0..steps {
         let t = Instant::now();
         let (x, labels) = &data[i % data.len()];
-        let tape = Tape::new();
-        let loss = model.forward(&tape, tape.constant(x.clone())).cross_entropy(labels);
-        let grads = loss.backward();
-        drop(tape);
-        opt.step(&mut model, &grads);
+        let mut step = || {
+            let tape = Tape::new();
+            let loss = model.forward(&tape, tape.constant(x.clone())).cross_entropy(labels);
+            let grads = loss.backward();
+            drop(tape);
+            opt.step(&mut model, &grads);
+        };
+        if in_pool {
+            rayon::scope(|_| step());
+        } else {
+            step();
+        }
         times.push(t.elapsed().as_secs_f64());
     }
     if std::env::var_os("STEP_TRACE").is_some() {
