@@ -21,7 +21,7 @@ use candle_nn::{Optimizer as _, VarBuilder, VarMap};
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{rngs::StdRng, SeedableRng};
 use strata_autograd::{Activation, Tape};
-use strata_bench::random_vec;
+use strata_bench::{classification_batches, xor_mlp_10k};
 use strata_nn::optim::{AdamW, Optimizer, Sgd};
 use strata_nn::{Mlp, Module};
 use strata_tensor::Tensor;
@@ -64,27 +64,7 @@ fn tanh(x: &CTensor) -> CTensor {
 fn xor(c: &mut Criterion) {
     let mut g = c.benchmark_group("xor_10k");
     g.sample_size(10);
-    let x = Tensor::from_vec(vec![0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], [4, 2]).unwrap();
-    let y = Tensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], [4, 1]).unwrap();
-    g.bench_function("strata", |b| {
-        b.iter(|| {
-            let mut model = Mlp::with_output_activation(
-                &[2, 8, 1],
-                Activation::Tanh,
-                Activation::Sigmoid,
-                &mut StdRng::seed_from_u64(1),
-            );
-            let mut opt = Sgd::new(0.5);
-            for _ in 0..10_000 {
-                let tape = Tape::new();
-                let loss = model.forward(&tape, tape.constant(x.clone())).mse(&y);
-                let grads = loss.backward();
-                drop(tape);
-                opt.step(&mut model, &grads);
-            }
-            black_box(model)
-        })
-    });
+    g.bench_function("strata", |b| b.iter(|| black_box(xor_mlp_10k())));
     let cx = CTensor::from_vec(vec![0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], (4, 2), &Device::Cpu).unwrap();
     let cy = CTensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], (4, 1), &Device::Cpu).unwrap();
     g.bench_function("candle", |b| {
@@ -114,15 +94,7 @@ const BATCHES: usize = 16;
 fn classification(c: &mut Criterion, name: &str, sizes: &[usize], batch: usize) {
     let mut g = c.benchmark_group(name);
     let (inputs, classes) = (sizes[0], *sizes.last().unwrap());
-    let data: Vec<(Vec<f32>, Vec<usize>)> = (0..BATCHES as u64)
-        .map(|s| {
-            let labels = random_vec(batch, 100 + s)
-                .iter()
-                .map(|v| ((v + 1.0) * 0.5 * classes as f32) as usize % classes)
-                .collect();
-            (random_vec(batch * inputs, s), labels)
-        })
-        .collect();
+    let data = classification_batches(inputs, classes, batch);
     let xs: Vec<(Tensor<f32>, Vec<usize>)> =
         data.iter().map(|(x, l)| (Tensor::from_vec(x.clone(), [batch, inputs]).unwrap(), l.clone())).collect();
     let cs: Vec<(CTensor, CTensor)> = data

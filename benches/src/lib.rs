@@ -132,3 +132,53 @@ fn xor_loop(
     }
     loss
 }
+
+/// The 16 random batches a classification workload cycles through: inputs of
+/// `batch × inputs` and labels below `classes`, seeded. (A model trained on
+/// one fixed batch fits it, its gradients shrink towards subnormal numbers,
+/// and a step's time drifts with how long the benchmark has run.)
+pub fn classification_batches(inputs: usize, classes: usize, batch: usize) -> Vec<(Vec<f32>, Vec<usize>)> {
+    (0..16u64)
+        .map(|s| {
+            let labels = random_vec(batch, 100 + s)
+                .iter()
+                .map(|v| ((v + 1.0) * 0.5 * classes as f32) as usize % classes)
+                .collect();
+            (random_vec(batch * inputs, s), labels)
+        })
+        .collect()
+}
+
+/// The XOR workload through the idiomatic path: a fresh 2 → 8 (tanh) → 1
+/// (sigmoid) `Mlp`, 10,000 full-batch steps of `Sgd` (lr 0.5), a `Tape` per
+/// step, MSE. Returns the trained model.
+pub fn xor_mlp_10k() -> strata_nn::Mlp<f32> {
+    use strata_autograd::Activation;
+    use strata_nn::optim::Sgd;
+    use strata_nn::Module;
+    let x = Tensor::from_vec(vec![0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], [4, 2]).unwrap();
+    let y = Tensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], [4, 1]).unwrap();
+    let mut model = strata_nn::Mlp::with_output_activation(
+        &[2, 8, 1],
+        Activation::Tanh,
+        Activation::Sigmoid,
+        &mut StdRng::seed_from_u64(1),
+    );
+    let mut opt = Sgd::new(0.5);
+    for _ in 0..10_000 {
+        let tape = Tape::new();
+        let loss = model.forward(&tape, tape.constant(x.clone())).mse(&y);
+        let grads = loss.backward();
+        drop(tape);
+        opt.step(&mut model, &grads);
+    }
+    model
+}
+
+/// [`classification_batches`] as Strata tensors of `[batch, inputs]`.
+pub fn classification_tensors(inputs: usize, classes: usize, batch: usize) -> Vec<(Tensor<f32>, Vec<usize>)> {
+    classification_batches(inputs, classes, batch)
+        .into_iter()
+        .map(|(x, l)| (Tensor::from_vec(x, [batch, inputs]).expect("batch × inputs values"), l))
+        .collect()
+}

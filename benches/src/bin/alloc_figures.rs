@@ -15,10 +15,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rand::{rngs::StdRng, SeedableRng};
 use strata_autograd::{Activation, Tape};
-use strata_bench::random_vec;
+use strata_bench::classification_tensors;
 use strata_nn::optim::{AdamW, Optimizer, Sgd};
 use strata_nn::{Mlp, Module};
-use strata_tensor::Tensor;
 
 /// The system allocator, counting calls and bytes.
 struct Counting;
@@ -61,15 +60,7 @@ fn main() {
         ("MNIST-lite step, AdamW", &[64, 128, 10][..], 64, true),
     ] {
         let (inputs, classes) = (sizes[0], *sizes.last().unwrap());
-        let data: Vec<(Tensor<f32>, Vec<usize>)> = (0..16u64)
-            .map(|s| {
-                let labels = random_vec(batch, 100 + s)
-                    .iter()
-                    .map(|v| ((v + 1.0) * 0.5 * classes as f32) as usize % classes)
-                    .collect();
-                (Tensor::from_vec(random_vec(batch * inputs, s), [batch, inputs]).unwrap(), labels)
-            })
-            .collect();
+        let data = classification_tensors(inputs, classes, batch);
         let mut model = Mlp::new(sizes, Activation::Relu, &mut StdRng::seed_from_u64(1));
         let mut opt: Box<dyn Optimizer<f32>> =
             if adamw { Box::new(AdamW::new(1e-3)) } else { Box::new(Sgd::new(0.01)) };

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use rand::{rngs::StdRng, SeedableRng};
 use strata_autograd::{Activation, Tape};
-use strata_bench::random_vec;
+use strata_bench::{classification_tensors, xor_mlp_10k};
 use strata_nn::optim::{AdamW, Optimizer, Sgd};
 use strata_nn::{Mlp, Module};
 use strata_tensor::Tensor;
@@ -42,15 +42,7 @@ fn main() {
         _ => panic!("unknown optimizer in {workload}: sgd or adamw"),
     };
     let (inputs, classes) = (sizes[0], *sizes.last().unwrap());
-    let data: Vec<(Tensor<f32>, Vec<usize>)> = (0..16u64)
-        .map(|s| {
-            let labels = random_vec(batch, 100 + s)
-                .iter()
-                .map(|v| ((v + 1.0) * 0.5 * classes as f32) as usize % classes)
-                .collect();
-            (Tensor::from_vec(random_vec(batch * inputs, s), [batch, inputs]).unwrap(), labels)
-        })
-        .collect();
+    let data = classification_tensors(inputs, classes, batch);
     let mut model = Mlp::new(sizes, Activation::Relu, &mut StdRng::seed_from_u64(1));
     let mut times = Vec::with_capacity(steps);
     let in_pool = std::env::var_os("STEP_IN_POOL").is_some();
@@ -92,26 +84,10 @@ fn main() {
 /// The XOR workload of `benches/training.rs`: a fresh 2 → 8 (tanh) → 1
 /// (sigmoid) model trained for 10,000 full-batch SGD steps, `runs` times.
 fn xor(runs: usize) {
-    let x = Tensor::from_vec(vec![0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], [4, 2]).unwrap();
-    let y = Tensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], [4, 1]).unwrap();
     let mut times = Vec::new();
     for _ in 0..runs.max(1) {
         let t = Instant::now();
-        let mut model = Mlp::with_output_activation(
-            &[2, 8, 1],
-            Activation::Tanh,
-            Activation::Sigmoid,
-            &mut StdRng::seed_from_u64(1),
-        );
-        let mut opt = Sgd::new(0.5);
-        for _ in 0..10_000 {
-            let tape = Tape::new();
-            let loss = model.forward(&tape, tape.constant(x.clone())).mse(&y);
-            let grads = loss.backward();
-            drop(tape);
-            opt.step(&mut model, &grads);
-        }
-        std::hint::black_box(&model);
+        std::hint::black_box(xor_mlp_10k());
         times.push(t.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);
