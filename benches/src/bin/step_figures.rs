@@ -23,7 +23,6 @@ use strata_autograd::{Activation, Tape};
 use strata_bench::{classification_tensors, xor_mlp_10k};
 use strata_nn::optim::{AdamW, Optimizer, Sgd};
 use strata_nn::{Mlp, Module};
-use strata_tensor::Tensor;
 
 fn main() {
     let workload = std::env::args().nth(1).unwrap_or_else(|| "mnist-sgd".into());
