@@ -1,12 +1,12 @@
 //! [`Grads`]: what one backward pass computed, looked up by var or by tag.
 
-use std::any::Any;
 use std::cell::RefCell;
 
 use strata_tensor::{Float, OrPanic, Tensor};
 
 use crate::anomaly::Anomaly;
 use crate::error::AutogradError;
+use crate::recycle;
 use crate::var::Var;
 
 /// The gradients of one backward pass with respect to the tape's leaves.
@@ -29,8 +29,7 @@ thread_local! {
     /// pass on this thread: one slot per tape node (`Option<Tensor>` is over
     /// a hundred bytes), so a fresh one is a large allocation each step,
     /// and glibc consolidates its small free lists to serve it.
-    /// Type-erased because the slots are generic over the float type.
-    static SLOTS: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+    static SLOTS: recycle::Bin = const { RefCell::new(Vec::new()) };
 }
 
 /// Slot vectors longer than this are freed, not kept.
@@ -38,15 +37,7 @@ const MAX_RECYCLED_SLOTS: usize = 1 << 16;
 
 /// `n` empty gradient slots, in a recycled vector when one is at hand.
 pub(crate) fn empty_slots<T: Float>(n: usize) -> Vec<Option<Tensor<T>>> {
-    let mut v = SLOTS
-        .try_with(|pool| {
-            let mut pool = pool.try_borrow_mut().ok()?;
-            let at = pool.iter().position(|b| b.is::<Vec<Option<Tensor<T>>>>())?;
-            pool.swap_remove(at).downcast::<Vec<Option<Tensor<T>>>>().ok().map(|b| *b)
-        })
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let mut v = recycle::take::<Vec<Option<Tensor<T>>>>(&SLOTS).unwrap_or_default();
     v.clear();
     v.resize_with(n, || None);
     v
@@ -60,13 +51,7 @@ impl<T: Float> Drop for Grads<T> {
         }
         // Free the gradients now, keep the vector.
         slots.clear();
-        let _ = SLOTS.try_with(|pool| {
-            if let Ok(mut pool) = pool.try_borrow_mut()
-                && pool.len() < 4
-            {
-                pool.push(Box::new(slots));
-            }
-        });
+        recycle::keep(&SLOTS, slots);
     }
 }
 

@@ -46,6 +46,7 @@ mod higher;
 mod op;
 mod ops;
 mod ops_support;
+mod recycle;
 #[cfg(feature = "proptest")]
 pub mod strategy;
 mod tape;

@@ -4,7 +4,6 @@
 //! no topological sort. The tape owns every intermediate value and is dropped,
 //! with all of them, when the pass is over; models hold parameters, never nodes.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,17 +12,14 @@ use strata_tensor::{Float, Tensor};
 use crate::anomaly::{Anomaly, Phase};
 use crate::custom::CustomOp;
 use crate::op::Op;
+use crate::recycle;
 use crate::var::Var;
 
 static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
-    /// Node buffers of dropped tapes, kept for the next tape on this thread:
-    /// a training loop records a tape of the same size every step, and
-    /// reusing its buffer saves a large allocation, its growth copies and
-    /// (for long tapes) fresh pages each step. Type-erased because `Node` is
-    /// generic over the float type.
-    static NODE_BUFFERS: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+    /// Node buffers of dropped tapes, for the next tape on this thread.
+    static NODE_BUFFERS: recycle::Bin = const { RefCell::new(Vec::new()) };
 }
 
 /// Buffers larger than this many nodes are freed, not kept.
@@ -31,15 +27,7 @@ const MAX_RECYCLED_NODES: usize = 1 << 16;
 
 /// An empty node buffer, recycled when one of the right type is at hand.
 fn recycled_nodes<T: Float>() -> Nodes<T> {
-    NODE_BUFFERS
-        .try_with(|pool| {
-            let mut pool = pool.borrow_mut();
-            let at = pool.iter().position(|b| b.is::<Nodes<T>>())?;
-            pool.swap_remove(at).downcast::<Nodes<T>>().ok().map(|b| *b)
-        })
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| Nodes::with_capacity(64))
+    recycle::take::<Nodes<T>>(&NODE_BUFFERS).unwrap_or_else(|| Nodes::with_capacity(64))
 }
 
 impl<T: Float> Drop for Tape<T> {
@@ -47,12 +35,7 @@ impl<T: Float> Drop for Tape<T> {
         let mut nodes = std::mem::take(self.nodes.get_mut());
         nodes.clear();
         if nodes.capacity() <= MAX_RECYCLED_NODES {
-            let _ = NODE_BUFFERS.try_with(|pool| {
-                let mut pool = pool.borrow_mut();
-                if pool.len() < 4 {
-                    pool.push(Box::new(nodes));
-                }
-            });
+            recycle::keep(&NODE_BUFFERS, nodes);
         }
     }
 }
