@@ -65,6 +65,22 @@ fn drive<const N: usize, U: Send>(
     }
 }
 
+/// A contiguous output of `n` values in a recycled buffer, filled by
+/// `write(out, start)` with values `start .. start + out.len()`: in fixed
+/// chunks on rayon at and above the parallel threshold, in one call below.
+fn contiguous_output<U>(n: usize, write: impl Fn(&mut [U], usize) + Sync + Send) -> Storage<U>
+where
+    U: Copy + Default + Send + Sync + 'static,
+{
+    let mut out = Storage::overwritten(n, U::default());
+    if n >= PAR_THRESHOLD {
+        out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| write(o, c * CHUNK));
+    } else {
+        write(&mut out, 0);
+    }
+    Storage::recycled(out)
+}
+
 /// `f` applied to every element of the view `src[layout]`, in row-major order.
 pub(crate) fn map<T, U>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Storage<U>
 where
@@ -78,15 +94,7 @@ where
             // An exact-size iterator collects into one allocation, written in place.
             return Storage::Slice(s.iter().map(|&x| f(x)).collect::<Arc<[U]>>());
         }
-        let mut out = Storage::overwritten(n, U::default());
-        if n >= PAR_THRESHOLD {
-            out.par_chunks_mut(CHUNK).zip(s.par_chunks(CHUNK)).for_each(|(o, s)| {
-                o.iter_mut().zip(s).for_each(|(o, &x)| *o = f(x));
-            });
-        } else {
-            out.iter_mut().zip(s).for_each(|(o, &x)| *o = f(x));
-        }
-        return Storage::recycled(out);
+        return contiguous_output(n, |o, at| o.iter_mut().zip(&s[at..]).for_each(|(o, &x)| *o = f(x)));
     }
     if let ([rows, cols], [rs, cs]) = (layout.shape.dims(), &layout.strides[..])
         && n > 0
@@ -130,15 +138,9 @@ where
         if n < pool::MIN_LEN {
             return Storage::Slice(sa.iter().zip(sb).map(|(&x, &y)| f(x, y)).collect::<Arc<[U]>>());
         }
-        let mut out = Storage::overwritten(n, U::default());
-        if n >= PAR_THRESHOLD {
-            out.par_chunks_mut(CHUNK).zip(sa.par_chunks(CHUNK).zip(sb.par_chunks(CHUNK))).for_each(|(o, (a, b))| {
-                o.iter_mut().zip(a.iter().zip(b)).for_each(|(o, (&x, &y))| *o = f(x, y));
-            });
-        } else {
-            out.iter_mut().zip(sa.iter().zip(sb)).for_each(|(o, (&x, &y))| *o = f(x, y));
-        }
-        return Storage::recycled(out);
+        return contiguous_output(n, |o, at| {
+            o.iter_mut().zip(sa[at..].iter().zip(&sb[at..])).for_each(|(o, (&x, &y))| *o = f(x, y));
+        });
     }
     let (dims, [s1, s2]) = coalesce(la.shape.dims(), [&la.strides, &lb.strides]);
     let mut storage = Storage::filled(n, U::default());
