@@ -20,10 +20,10 @@ use candle_core::{DType, Device, Module as _, Tensor as CTensor, D};
 use candle_nn::{Optimizer as _, VarBuilder, VarMap};
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{rngs::StdRng, SeedableRng};
-use strata_autograd::{Activation, Tape};
-use strata_bench::{classification_batches, xor_mlp_10k};
+use strata_autograd::Activation;
+use strata_bench::{classification_batches, classification_step, xor_mlp_10k};
 use strata_nn::optim::{AdamW, Optimizer, Sgd};
-use strata_nn::{Mlp, Module};
+use strata_nn::Mlp;
 use strata_tensor::Tensor;
 
 /// A candle MLP: `Linear` layers with `hidden` between them, `out` after the last.
@@ -116,11 +116,7 @@ fn classification(c: &mut Criterion, name: &str, sizes: &[usize], batch: usize) 
             b.iter(|| {
                 let (x, labels) = &xs[i % BATCHES];
                 i += 1;
-                let tape = Tape::new();
-                let loss = model.forward(&tape, tape.constant(x.clone())).cross_entropy(labels);
-                let grads = loss.backward();
-                drop(tape);
-                opt.step(&mut model, &grads);
+                classification_step(&mut model, &mut *opt, x, labels);
             })
         });
         let varmap = VarMap::new();

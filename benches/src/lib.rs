@@ -182,3 +182,20 @@ pub fn classification_tensors(inputs: usize, classes: usize, batch: usize) -> Ve
         .map(|(x, l)| (Tensor::from_vec(x, [batch, inputs]).expect("batch × inputs values"), l))
         .collect()
 }
+
+/// One classification training step as a user writes it: a fresh `Tape`,
+/// the model's forward pass, cross-entropy, backward, and the optimizer's
+/// step after the tape is dropped.
+pub fn classification_step<O: strata_nn::optim::Optimizer<f32> + ?Sized>(
+    model: &mut strata_nn::Mlp<f32>,
+    opt: &mut O,
+    x: &Tensor<f32>,
+    labels: &[usize],
+) {
+    use strata_nn::Module;
+    let tape = Tape::new();
+    let loss = model.forward(&tape, tape.constant(x.clone())).cross_entropy(labels);
+    let grads = loss.backward();
+    drop(tape);
+    opt.step(model, &grads);
+}

@@ -14,10 +14,10 @@ use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rand::{rngs::StdRng, SeedableRng};
-use strata_autograd::{Activation, Tape};
-use strata_bench::classification_tensors;
+use strata_autograd::Activation;
+use strata_bench::{classification_step, classification_tensors};
 use strata_nn::optim::{AdamW, Optimizer, Sgd};
-use strata_nn::{Mlp, Module};
+use strata_nn::Mlp;
 
 /// The system allocator, counting calls and bytes.
 struct Counting;
@@ -66,11 +66,7 @@ fn main() {
             if adamw { Box::new(AdamW::new(1e-3)) } else { Box::new(Sgd::new(0.01)) };
         let mut step = |i: usize| {
             let (x, labels) = &data[i % data.len()];
-            let tape = Tape::new();
-            let loss = model.forward(&tape, tape.constant(x.clone())).cross_entropy(labels);
-            let grads = loss.backward();
-            drop(tape);
-            opt.step(&mut model, &grads);
+            classification_step(&mut model, &mut *opt, x, labels);
         };
         for i in 0..200 {
             step(i);

@@ -19,10 +19,10 @@ use std::io::Write;
 use std::time::Instant;
 
 use rand::{rngs::StdRng, SeedableRng};
-use strata_autograd::{Activation, Tape};
-use strata_bench::{classification_tensors, xor_mlp_10k};
+use strata_autograd::Activation;
+use strata_bench::{classification_step, classification_tensors, xor_mlp_10k};
 use strata_nn::optim::{AdamW, Optimizer, Sgd};
-use strata_nn::{Mlp, Module};
+use strata_nn::Mlp;
 
 fn main() {
     let workload = std::env::args().nth(1).unwrap_or_else(|| "mnist-sgd".into());
@@ -49,11 +49,7 @@ fn main() {
         let t = Instant::now();
         let (x, labels) = &data[i % data.len()];
         let mut step = || {
-            let tape = Tape::new();
-            let loss = model.forward(&tape, tape.constant(x.clone())).cross_entropy(labels);
-            let grads = loss.backward();
-            drop(tape);
-            opt.step(&mut model, &grads);
+            classification_step(&mut model, &mut *opt, x, labels);
         };
         if in_pool {
             rayon::scope(|_| step());
