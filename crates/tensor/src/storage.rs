@@ -75,7 +75,7 @@ impl<T: Clone + 'static> Storage<T> {
             }
             None => vec![value; n],
         };
-        Storage::Vec(Arc::new(Recycled::new(vec)))
+        Self::recycled(vec)
     }
 
     /// A buffer of `n` elements whose values are unspecified (each is some
