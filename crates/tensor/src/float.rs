@@ -65,6 +65,12 @@ pub trait Float:
     /// `dst[i] = tanh(src[i])` (slices of equal length), vectorised for `f32`.
     #[doc(hidden)]
     fn tanh_slice(src: &[Self], dst: &mut [Self]);
+
+    /// `dst[p*w + i] = runs[i][p]` (matmul packing's transpose) with SIMD
+    /// shuffles where this type and CPU have them; false, with nothing
+    /// written, where they do not and the caller's scalar loop must run.
+    #[doc(hidden)]
+    fn interleave_simd(dst: &mut [Self], w: usize, kc: usize, runs: &[&[Self]]) -> bool;
 }
 
 impl Float for f32 {
@@ -89,6 +95,12 @@ impl Float for f32 {
     }
     fn tanh_slice(src: &[Self], dst: &mut [Self]) {
         crate::kernels::tanh::tanh_f32(src, dst);
+    }
+    fn interleave_simd(dst: &mut [Self], w: usize, kc: usize, runs: &[&[Self]]) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return crate::kernels::gemm::interleave_f32(dst, w, kc, runs);
+        #[cfg(not(target_arch = "x86_64"))]
+        return false;
     }
 }
 
@@ -115,5 +127,8 @@ impl Float for f64 {
     fn tanh_slice(src: &[Self], dst: &mut [Self]) {
         assert_eq!(src.len(), dst.len(), "tanh_slice: slice lengths differ");
         dst.iter_mut().zip(src).for_each(|(d, &x)| *d = x.tanh());
+    }
+    fn interleave_simd(_: &mut [Self], _: usize, _: usize, _: &[&[Self]]) -> bool {
+        false
     }
 }

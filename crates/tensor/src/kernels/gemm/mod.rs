@@ -22,6 +22,11 @@ mod pack;
 mod portable;
 #[cfg(target_arch = "x86_64")]
 mod x86;
+#[cfg(target_arch = "x86_64")]
+mod x86_pack;
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) use x86_pack::interleave_f32;
 
 use rayon::prelude::*;
 
@@ -130,7 +135,8 @@ const SMALL: usize = 32 * 32 * 32;
 /// below it one thread is faster than fork-join. Measured in `benches/matmul`.
 const PARALLEL: usize = 96 * 96 * 96;
 
-/// `c` (contiguous `m × n`, zero on entry) ← `a (m × k) · b (k × n)`.
+/// `c` (contiguous `m × n`, any values on entry) ← `a (m × k) · b (k × n)`.
+/// Every element is written, so the caller need not zero a fresh buffer.
 pub(crate) fn gemm<T: Float>(m: usize, n: usize, k: usize, a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
     gemm_with(T::gemm_kernel(), m, n, k, a, b, c, false);
 }
@@ -157,7 +163,13 @@ pub(crate) fn gemm_with<T: Float>(
     acc: bool,
 ) {
     debug_assert_eq!(c.len(), m * n);
-    if m == 0 || n == 0 || k == 0 {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !acc {
+            c.fill(T::zero());
+        }
         return;
     }
     if m == 1 {
@@ -165,6 +177,10 @@ pub(crate) fn gemm_with<T: Float>(
         return gemv::gemv(n, k, a, b, c, acc);
     }
     if m * n * k < SMALL {
+        // The direct loops accumulate onto c.
+        if !acc {
+            c.fill(T::zero());
+        }
         return small(m, n, k, a, b, c);
     }
     let parallel = m * n * k >= PARALLEL && m > kern.mr && rayon::current_num_threads() > 1;

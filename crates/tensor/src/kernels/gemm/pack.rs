@@ -59,10 +59,10 @@ pub(crate) fn pack_a<T: Float>(
     } else if a.rs == 1 {
         // A transposed row-major matrix (`dYᵀ` in a weight gradient): each
         // column of the strip is one contiguous run.
-        for (p, out) in strip.chunks_exact_mut(mr).take(kc).enumerate() {
+        copy_runs(strip, mr, mrows, kc, |p| {
             let base = a.offset + row0 + (pc + p) * a.cs;
-            out[..mrows].copy_from_slice(&a.data[base..base + mrows]);
-        }
+            &a.data[base..base + mrows]
+        });
     } else {
         for p in 0..kc {
             let base = a.offset + row0 * a.rs + (pc + p) * a.cs;
@@ -94,10 +94,10 @@ pub(crate) fn pack_b<T: Float>(
             strip.fill(T::zero());
         }
         if b.cs == 1 {
-            for p in 0..kc {
+            copy_runs(strip, nr, ncols, kc, |p| {
                 let base = b.offset + (pc + p) * b.rs + col0;
-                strip[p * nr..p * nr + ncols].copy_from_slice(&b.data[base..base + ncols]);
-            }
+                &b.data[base..base + ncols]
+            });
         } else if b.rs == 1 {
             // A transposed row-major matrix (`x·Wᵀ`): each column is one
             // contiguous run, as A's rows are above.
@@ -122,13 +122,47 @@ pub(crate) fn pack_b<T: Float>(
     }
 }
 
+/// `dst[p*w .. p*w + used] = run(p)` for `p < kc`: a strip whose rows are
+/// contiguous runs of the operand. A run of a kernel's full width is copied
+/// as a fixed-size array (a few vector moves), not through `memcpy`, whose
+/// call cost as much as the copy for 48- and 128-byte runs.
+fn copy_runs<'a, T: Float>(dst: &mut [T], w: usize, used: usize, kc: usize, run: impl Fn(usize) -> &'a [T]) {
+    match (w, used) {
+        (6, 6) => copy_n::<T, 6>(dst, kc, run),
+        (12, 12) => copy_n::<T, 12>(dst, kc, run),
+        (16, 16) => copy_n::<T, 16>(dst, kc, run),
+        (32, 32) => copy_n::<T, 32>(dst, kc, run),
+        _ => {
+            for (p, out) in dst.chunks_exact_mut(w).take(kc).enumerate() {
+                out[..used].copy_from_slice(run(p));
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn copy_n<'a, T: Float, const W: usize>(dst: &mut [T], kc: usize, run: impl Fn(usize) -> &'a [T]) {
+    for (p, out) in dst.chunks_exact_mut(W).take(kc).enumerate() {
+        let out: &mut [T; W] = out.try_into().expect("one row of the strip");
+        let src: &[T; W] = run(p).try_into().expect("a run of the strip's width");
+        *out = *src;
+    }
+}
+
 /// `dst[p*w + i] = run(i)[p]` for `i < used`, `p < kc`: interleaves `used`
 /// contiguous runs of length `kc` into a strip of width `w` (the slots of
 /// rows `used..w` are left alone; the caller zeroes them). Packing is a
 /// transpose, and at small sizes it costs as much as the micro-kernel: the
 /// widths the kernels use get a copy unrolled over a fixed number of runs,
-/// whose bounds checks are hoisted out of the loop.
+/// whose bounds checks are hoisted out of the loop; f32 on a CPU with
+/// AVX2 transposes in registers instead (`x86_pack`).
 fn interleave<'a, T: Float>(dst: &mut [T], w: usize, used: usize, kc: usize, run: impl Fn(usize) -> &'a [T]) {
+    if used <= 32 {
+        let runs: [&[T]; 32] = std::array::from_fn(|i| if i < used { run(i) } else { &[] });
+        if T::interleave_simd(dst, w, kc, &runs[..used]) {
+            return;
+        }
+    }
     match (w, used) {
         (6, 6) => interleave_n::<T, 6>(dst, kc, std::array::from_fn(&run)),
         (12, 12) => interleave_n::<T, 12>(dst, kc, std::array::from_fn(&run)),
