@@ -78,6 +78,17 @@ impl<T: Clone + 'static> Storage<T> {
         Self::recycled(vec)
     }
 
+    /// `n` elements whose values are unspecified (each is some `T`), for a
+    /// kernel that writes all of them through [`make_mut`](Self::make_mut):
+    /// one allocation when small (as [`filled`](Self::filled)), a recycled
+    /// buffer that is not zeroed first when large.
+    pub(crate) fn scratch(n: usize, value: T) -> Self {
+        if n < SMALL {
+            return Storage::Slice(std::iter::repeat_n(value, n).collect());
+        }
+        Self::recycled(Self::overwritten(n, value))
+    }
+
     /// A buffer of `n` elements whose values are unspecified (each is some
     /// `T`), for a kernel that writes all of them: recycled when one of
     /// that length is free, else `n` copies of `value`.

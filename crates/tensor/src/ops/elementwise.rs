@@ -136,7 +136,7 @@ impl<T: Float> Tensor<T> {
     #[must_use]
     pub fn tanh(&self) -> Tensor<T> {
         let src = self.contiguous_data();
-        let mut storage = Storage::filled(src.len(), T::zero());
+        let mut storage = Storage::scratch(src.len(), T::zero());
         let out = storage.make_mut();
         if src.len() >= PAR_THRESHOLD {
             out.par_chunks_mut(CHUNK).zip(src.par_chunks(CHUNK)).for_each(|(o, s)| T::tanh_slice(s, o));

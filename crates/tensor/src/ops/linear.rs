@@ -42,7 +42,8 @@ impl<T: Float> Tensor<T> {
         let m = if self.rank() == 2 { self.dims()[0] } else { 1 };
         // The output starts as the bias rows (or zeros) and the product is
         // added onto it.
-        let mut out = Storage::overwritten(m * out_f, T::zero());
+        let mut storage = Storage::scratch(m * out_f, T::zero());
+        let out = storage.make_mut();
         match bias {
             Some(b) if out_f > 0 => {
                 let row = b.contiguous_data();
@@ -56,9 +57,9 @@ impl<T: Float> Tensor<T> {
         let a = MatRef { data: &self.data, offset: self.layout.offset, rs: xrs, cs: xcs };
         // Wᵀ[p, j] = W[j, p]: swap the weight's strides.
         let b = MatRef { data: &weight.data, offset: weight.layout.offset, rs: ws[1], cs: ws[0] };
-        gemm::gemm_acc(m, out_f, k, a, b, &mut out);
+        gemm::gemm_acc(m, out_f, k, a, b, out);
         let dims: Shape = if self.rank() == 2 { Shape::from([m, out_f]) } else { Shape::from([out_f]) };
-        Ok(Tensor::from_parts(Storage::recycled(out), dims))
+        Ok(Tensor::from_parts(storage, dims))
     }
 
     /// [`try_linear`](Self::try_linear) that panics on a shape mismatch.

@@ -60,9 +60,9 @@ impl<T: Float> Tensor<T> {
             let am = MatRef { data: &self.data, offset: self.layout.offset, rs: sa[0], cs: sa[1] };
             let bm = MatRef { data: &other.data, offset: other.layout.offset, rs: sb[0], cs: sb[1] };
             // gemm writes every element: the buffer need not be zeroed.
-            let mut out = Storage::overwritten(m * n, T::zero());
-            gemm::gemm(m, n, k, am, bm, &mut out);
-            return Ok(Tensor::from_parts(Storage::recycled(out), Shape::new(&[m, n])));
+            let mut storage = Storage::scratch(m * n, T::zero());
+            gemm::gemm(m, n, k, am, bm, storage.make_mut());
+            return Ok(Tensor::from_parts(storage, Shape::new(&[m, n])));
         }
         if self.rank() == 0 || other.rank() == 0 || self.rank() > 3 || other.rank() > 3 {
             return Err(mismatch("operands must have 1, 2 or 3 dimensions".into()));
@@ -91,7 +91,8 @@ impl<T: Float> Tensor<T> {
         let batched = a.rank() == 3 || b.rank() == 3;
         let batch = oa.batch.max(ob.batch);
         let (m, k, n) = (oa.rows, oa.cols, ob.cols);
-        let mut out = Storage::overwritten(batch * m * n, T::zero());
+        let mut storage = Storage::scratch(batch * m * n, T::zero());
+        let out = storage.make_mut();
         let one = |(i, c): (usize, &mut [T])| {
             let am = MatRef { data: &a.data, offset: a.layout.offset + i * oa.bs, rs: oa.rs, cs: oa.cs };
             let bm = MatRef { data: &b.data, offset: b.layout.offset + i * ob.bs, rs: ob.rs, cs: ob.cs };
@@ -113,7 +114,7 @@ impl<T: Float> Tensor<T> {
         if self.rank() == 1 {
             dims.remove(dims.len() - if other.rank() == 1 { 1 } else { 2 });
         }
-        Ok(Tensor::from_parts(Storage::recycled(out), Shape::new(&dims)))
+        Ok(Tensor::from_parts(storage, Shape::new(&dims)))
     }
 
     /// [`try_matmul`](Self::try_matmul) that panics on a shape mismatch.
