@@ -63,6 +63,12 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape.nodes.borrow().values[self.index].shape().clone()
     }
 
+    /// The value's number of dimensions.
+    #[must_use]
+    pub fn rank(&self) -> usize {
+        self.tape.nodes.borrow().values[self.index].rank()
+    }
+
     /// The value's dimensions.
     #[must_use]
     pub fn dims(&self) -> Vec<usize> {

@@ -128,7 +128,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[must_use]
     #[track_caller]
     pub fn linear(self, weight: Var<'_, T>, bias: Option<Var<'_, T>>) -> Var<'t, T> {
-        if self.dims().len() > 2 {
+        if self.rank() > 2 {
             return self.try_linear(weight, bias).or_panic();
         }
         self.same_tape(&weight, "linear");
@@ -154,9 +154,9 @@ impl<'t, T: Float> Var<'t, T> {
     /// [`AutogradError::Tensor`] naming `linear` and the shapes if they do not
     /// fit, [`AutogradError::DifferentTapes`] if the vars come from different tapes.
     pub fn try_linear(self, weight: Var<'_, T>, bias: Option<Var<'_, T>>) -> Result<Var<'t, T>, AutogradError> {
-        let dims = self.dims();
-        if dims.len() > 2 {
+        if self.rank() > 2 {
             // Leading dimensions are a batch: flatten them around a 2-D product.
+            let dims = self.dims();
             let features = dims[dims.len() - 1];
             let rows = dims[..dims.len() - 1].iter().product();
             let y = self.try_reshape(&[rows, features])?.try_linear(weight, bias)?;
