@@ -149,28 +149,38 @@ pub fn classification_batches(inputs: usize, classes: usize, batch: usize) -> Ve
         .collect()
 }
 
-/// The XOR workload through the idiomatic path: a fresh 2 → 8 (tanh) → 1
-/// (sigmoid) `Mlp`, 10,000 full-batch steps of `Sgd` (lr 0.5), a `Tape` per
-/// step, MSE. Returns the trained model.
-pub fn xor_mlp_10k() -> strata_nn::Mlp<f32> {
+/// The XOR network, its optimizer and data: a fresh 2 → 8 (tanh) → 1
+/// (sigmoid) `Mlp`, `Sgd` at lr 0.5, the four inputs and targets.
+pub fn xor_setup() -> (strata_nn::Mlp<f32>, strata_nn::optim::Sgd, Tensor<f32>, Tensor<f32>) {
     use strata_autograd::Activation;
-    use strata_nn::optim::Sgd;
-    use strata_nn::Module;
     let x = Tensor::from_vec(vec![0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], [4, 2]).unwrap();
     let y = Tensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], [4, 1]).unwrap();
-    let mut model = strata_nn::Mlp::with_output_activation(
+    let model = strata_nn::Mlp::with_output_activation(
         &[2, 8, 1],
         Activation::Tanh,
         Activation::Sigmoid,
         &mut StdRng::seed_from_u64(1),
     );
-    let mut opt = Sgd::new(0.5);
+    (model, strata_nn::optim::Sgd::new(0.5), x, y)
+}
+
+/// One full-batch XOR step as a user writes it: a `Tape`, the forward pass,
+/// MSE, backward, and the optimizer's step after the tape is dropped.
+pub fn xor_step(model: &mut strata_nn::Mlp<f32>, opt: &mut strata_nn::optim::Sgd, x: &Tensor<f32>, y: &Tensor<f32>) {
+    use strata_nn::Module;
+    let tape = Tape::new();
+    let loss = model.forward(&tape, tape.constant(x.clone())).mse(y);
+    let grads = loss.backward();
+    drop(tape);
+    opt.step(model, &grads);
+}
+
+/// The XOR workload through the idiomatic path: [`xor_setup`], then 10,000
+/// [`xor_step`]s. Returns the trained model.
+pub fn xor_mlp_10k() -> strata_nn::Mlp<f32> {
+    let (mut model, mut opt, x, y) = xor_setup();
     for _ in 0..10_000 {
-        let tape = Tape::new();
-        let loss = model.forward(&tape, tape.constant(x.clone())).mse(&y);
-        let grads = loss.backward();
-        drop(tape);
-        opt.step(&mut model, &grads);
+        xor_step(&mut model, &mut opt, &x, &y);
     }
     model
 }

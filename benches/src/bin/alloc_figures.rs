@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rand::{rngs::StdRng, SeedableRng};
 use strata_autograd::Activation;
-use strata_bench::{classification_step, classification_tensors};
+use strata_bench::{classification_step, classification_tensors, xor_setup, xor_step};
 use strata_nn::optim::{AdamW, Optimizer, Sgd};
 use strata_nn::Mlp;
 
@@ -52,7 +52,31 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static COUNTING: Counting = Counting;
 
+/// Runs `step` 200 times to warm up, then prints what the next 200 allocate.
+fn report(name: &str, mut step: impl FnMut(usize)) {
+    for i in 0..200 {
+        step(i);
+    }
+    let (calls, bytes) = (CALLS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
+    LARGEST.store(0, Ordering::Relaxed);
+    let steps = 200;
+    for i in 0..steps {
+        step(i);
+    }
+    let calls = (CALLS.load(Ordering::Relaxed) - calls) as f64 / steps as f64;
+    let bytes = (BYTES.load(Ordering::Relaxed) - bytes) as f64 / steps as f64;
+    let _ = writeln!(
+        std::io::stdout(),
+        "{name:24} {calls:6.1} allocations a step, {:8.1} KB a step, largest {} bytes (threads {})",
+        bytes / 1024.0,
+        LARGEST.load(Ordering::Relaxed),
+        rayon::current_num_threads()
+    );
+}
+
 fn main() {
+    let (mut model, mut opt, x, y) = xor_setup();
+    report("XOR step, SGD", |_| xor_step(&mut model, &mut opt, &x, &y));
     for (name, sizes, batch, adamw) in [
         ("MNIST step, SGD", &[784usize, 256, 128, 10][..], 128usize, false),
         ("MNIST step, AdamW", &[784, 256, 128, 10][..], 128, true),
@@ -64,27 +88,9 @@ fn main() {
         let mut model = Mlp::new(sizes, Activation::Relu, &mut StdRng::seed_from_u64(1));
         let mut opt: Box<dyn Optimizer<f32>> =
             if adamw { Box::new(AdamW::new(1e-3)) } else { Box::new(Sgd::new(0.01)) };
-        let mut step = |i: usize| {
+        report(name, |i: usize| {
             let (x, labels) = &data[i % data.len()];
             classification_step(&mut model, &mut *opt, x, labels);
-        };
-        for i in 0..200 {
-            step(i);
-        }
-        let (calls, bytes) = (CALLS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
-        LARGEST.store(0, Ordering::Relaxed);
-        let steps = 200;
-        for i in 0..steps {
-            step(i);
-        }
-        let calls = (CALLS.load(Ordering::Relaxed) - calls) as f64 / steps as f64;
-        let bytes = (BYTES.load(Ordering::Relaxed) - bytes) as f64 / steps as f64;
-        let _ = writeln!(
-            std::io::stdout(),
-            "{name:24} {calls:6.1} allocations a step, {:8.1} KB a step, largest {} bytes (threads {})",
-            bytes / 1024.0,
-            LARGEST.load(Ordering::Relaxed),
-            rayon::current_num_threads()
-        );
+        });
     }
 }
