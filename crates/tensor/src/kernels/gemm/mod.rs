@@ -291,21 +291,29 @@ fn tile<T: Float>(
 /// into a row-major stack buffer first (a `Wᵀ` view in a tiny layer).
 const SMALL_PACK: usize = 64;
 
+/// Products up to this size (`m·n·k`) are one scalar dot product per
+/// element of C: a vectorised row loop's set-up costs more than a few
+/// multiply-adds (XOR's products have 32 to 64).
+const TINY: usize = 512;
+
 /// The direct loops for small products. Every element of C becomes
 /// `c + Σ_p a·b`, summed in order of `p` whichever loop runs, so the branch
 /// taken never changes a result:
-/// - a single column of C (a matrix-vector product) is one dot product per row;
+/// - a single column of C (a matrix-vector product), or a tiny product, is
+///   one dot product per element;
 /// - otherwise i-p-j order, whose inner loop runs along rows of C and B and
 ///   vectorises; a B with strided rows (a transposed view) is first copied
 ///   row-major into a stack buffer when it fits.
 fn small<T: Float>(m: usize, n: usize, k: usize, a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
-    if n == 1 {
-        for (i, ci) in c.iter_mut().enumerate().take(m) {
-            let mut acc = *ci;
-            for p in 0..k {
-                acc += a.at(i, p) * b.at(p, 0);
+    if n == 1 || m * n * k <= TINY {
+        for (i, crow) in c.chunks_exact_mut(n).enumerate().take(m) {
+            for (j, cij) in crow.iter_mut().enumerate() {
+                let mut acc = *cij;
+                for p in 0..k {
+                    acc += a.at(i, p) * b.at(p, j);
+                }
+                *cij = acc;
             }
-            *ci = acc;
         }
         return;
     }
