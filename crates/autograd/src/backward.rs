@@ -3,6 +3,8 @@
 //! skipped before its share is computed. Gradients of intermediate nodes are
 //! dropped as soon as they are passed on; only leaves keep theirs.
 
+use std::borrow::Cow;
+
 use strata_tensor::{Float, Tensor};
 
 use crate::activation::with_variant;
@@ -36,6 +38,17 @@ impl<T: Float> Sink<'_, T> {
             None => g,
             Some(prev) => prev.add(&g),
         });
+    }
+}
+
+/// `t` as a matrix of rows: a 1-D `t` lifted to one row, a 2-D one
+/// borrowed (a clone would cost two atomic count updates per use, which
+/// a tiny network's step feels).
+fn as_rows<T: Float>(t: &Tensor<T>) -> Cow<'_, Tensor<T>> {
+    if t.rank() == 1 {
+        Cow::Owned(t.unsqueeze(0))
+    } else {
+        Cow::Borrowed(t)
     }
 }
 
@@ -95,9 +108,15 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
             }
             Op::Linear(x, w, b) => {
                 // A 1-D input is one row: lift it so both cases share one formula.
-                let row = |t: &Tensor<T>| if t.rank() == 1 { t.unsqueeze(0) } else { t.clone() };
-                let (xv, g2) = (row(val(*x)), row(&g));
-                sink.send(i, *x, || g2.matmul(val(*w)).reshape(val(*x).shape().clone()));
+                let (xv, g2) = (as_rows(val(*x)), as_rows(&g));
+                sink.send(i, *x, || {
+                    let dx = g2.matmul(val(*w));
+                    if val(*x).rank() == 1 {
+                        dx.reshape(val(*x).shape().clone())
+                    } else {
+                        dx
+                    }
+                });
                 sink.send(i, *w, || g2.t().matmul(&xv));
                 if let Some(b) = b {
                     sink.send(i, *b, || g2.sum_axis(0, false));
