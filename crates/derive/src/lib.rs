@@ -201,6 +201,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
 
     let (mut visit, mut visit_mut, mut training, mut arch) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut buffers, mut buffers_mut) = (Vec::new(), Vec::new());
+    let (mut unnamed, mut unnamed_mut) = (Vec::new(), Vec::new());
     for (access, name, ty) in &fields {
         let (shape, kind) = classify(ty);
         let item = format_ident!("__item");
@@ -248,6 +249,30 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         });
         visit.push(wrap(&one, quote!(&)));
         visit_mut.push(wrap(&one_mut, quote!(&mut)));
+        // The nameless walks (`params`, `params_mut`): no name is joined.
+        let (bare, bare_mut) = match kind {
+            Kind::Module => (
+                quote!(#d::Module::<#float>::params(#item, __f)),
+                quote!(#d::Module::<#float>::params_mut(#item, __f)),
+            ),
+            Kind::Param => (quote!(__f(#item)), quote!(__f(#item))),
+        };
+        let wrap_bare = |body: &Tokens, by: Tokens| match shape {
+            Shape::One => quote! {{ let #item = #by self.#access; #body; }},
+            Shape::Option => quote! {
+                if let Some(#item) = #by self.#access { #body; }
+            },
+            Shape::Vec => {
+                let iter = if by.to_string().contains("mut") { quote!(iter_mut) } else { quote!(iter) };
+                quote! {
+                    for #item in self.#access.#iter() {
+                        #body;
+                    }
+                }
+            }
+        };
+        unnamed.push(wrap_bare(&bare, quote!(&)));
+        unnamed_mut.push(wrap_bare(&bare_mut, quote!(&mut)));
         if matches!(kind, Kind::Module) {
             training.push(wrap(&train, quote!(&mut)));
             buffers.push(wrap(&quote!(#d::visit_child_buffers(&__name, #item, __f)), quote!(&)));
@@ -326,6 +351,16 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             #[allow(unused_variables)]
             fn visit_params_mut(&mut self, __f: &mut dyn FnMut(&str, &mut #d::Param<#float>)) {
                 #(#visit_mut)*
+            }
+
+            #[allow(unused_variables)]
+            fn params(&self, __f: &mut dyn FnMut(&#d::Param<#float>)) {
+                #(#unnamed)*
+            }
+
+            #[allow(unused_variables)]
+            fn params_mut(&mut self, __f: &mut dyn FnMut(&mut #d::Param<#float>)) {
+                #(#unnamed_mut)*
             }
 
             #[allow(unused_variables)]

@@ -87,10 +87,10 @@ impl World {
         let layout: Vec<(String, usize)> = model.named_params().into_iter().map(|(n, p)| (n, p.numel())).collect();
         self.check_same_layout(&layout, root)?;
         let mut flat: Vec<T> = Vec::with_capacity(layout.iter().map(|l| l.1).sum());
-        model.visit_params(&mut |_, p| flat.extend_from_slice(&p.value().contiguous_data()));
+        model.params(&mut |p| flat.extend_from_slice(&p.value().contiguous_data()));
         self.comm.process_at_rank(root as i32).broadcast_into(&mut flat[..]);
         let mut at = 0;
-        model.visit_params_mut(&mut |_, p| {
+        model.params_mut(&mut |p| {
             let n = p.numel();
             let t = Tensor::from_vec(flat[at..at + n].to_vec(), p.value().shape().clone()).expect("same size");
             p.set(t);
@@ -208,7 +208,7 @@ impl World {
         }
         let weight = T::of(local as f64 / global as f64);
         let mut params: Vec<Param<T>> = Vec::new();
-        model.visit_params(&mut |_, p| {
+        model.params(&mut |p| {
             if !p.is_frozen() {
                 params.push(p.clone());
             }

@@ -75,6 +75,22 @@ pub trait Module<T: Float = f32> {
     /// Calls `f` with each parameter, mutably, in the order of [`visit_params`](Self::visit_params).
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<T>));
 
+    /// [`visit_params`](Self::visit_params) without the names, as
+    /// PyTorch's `parameters()` beside `named_parameters()`: what a walk
+    /// that never reads a name calls, so it does not join a name for every
+    /// parameter (an optimizer's step keys its state by [`Param::id`]).
+    /// The default drops the names of `visit_params`; containers override
+    /// it to call their children's `params`, and leaves need not.
+    fn params(&self, f: &mut dyn FnMut(&Param<T>)) {
+        self.visit_params(&mut |_, p| f(p));
+    }
+
+    /// Mutable [`params`](Self::params), in the same order: what
+    /// optimizers walk every step.
+    fn params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
+        self.visit_params_mut(&mut |_, p| f(p));
+    }
+
     /// Calls `f` with each buffer (state that is not a parameter: batch
     /// norm's `running_mean`, `running_var`, `num_batches_tracked`) and its
     /// state-dict name. Checkpoints save and load buffers; optimizers never
@@ -120,14 +136,14 @@ pub trait Module<T: Float = f32> {
     /// Total number of parameter elements.
     fn num_params(&self) -> usize {
         let mut n = 0;
-        self.visit_params(&mut |_, p| n += p.numel());
+        self.params(&mut |p| n += p.numel());
         n
     }
 
     /// Number of parameter elements that are not frozen.
     fn num_trainable_params(&self) -> usize {
         let mut n = 0;
-        self.visit_params(&mut |_, p| n += if p.is_frozen() { 0 } else { p.numel() });
+        self.params(&mut |p| n += if p.is_frozen() { 0 } else { p.numel() });
         n
     }
 
@@ -237,6 +253,12 @@ impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
     }
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param<T>)) {
         (**self).visit_params_mut(f);
+    }
+    fn params(&self, f: &mut dyn FnMut(&Param<T>)) {
+        (**self).params(f);
+    }
+    fn params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
+        (**self).params_mut(f);
     }
     fn visit_buffers(&self, f: &mut dyn FnMut(&str, &Buffer<T>)) {
         (**self).visit_buffers(f);

@@ -100,6 +100,14 @@ impl<T: Float> Module<T> for Dense<T> {
         self.linear.visit_params_mut(f);
     }
 
+    fn params(&self, f: &mut dyn FnMut(&Param<T>)) {
+        self.linear.params(f);
+    }
+
+    fn params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
+        self.linear.params_mut(f);
+    }
+
     fn describe(&self) -> String {
         format!("Dense({} → {}, {})", self.linear.in_features(), self.linear.out_features(), self.activation.name())
     }

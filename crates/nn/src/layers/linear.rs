@@ -141,6 +141,20 @@ impl<T: Float> Module<T> for Linear<T> {
         }
     }
 
+    fn params(&self, f: &mut dyn FnMut(&Param<T>)) {
+        f(&self.weight);
+        if let Some(b) = &self.bias {
+            f(b);
+        }
+    }
+
+    fn params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
+        f(&mut self.weight);
+        if let Some(b) = &mut self.bias {
+            f(b);
+        }
+    }
+
     fn describe(&self) -> String {
         format!("Linear({} → {})", self.in_features(), self.out_features())
     }

@@ -236,6 +236,14 @@ impl<T: Float> Module<T> for Mlp<T> {
         }
     }
 
+    fn params(&self, f: &mut dyn FnMut(&Param<T>)) {
+        self.layers.iter().for_each(|layer| layer.params(f));
+    }
+
+    fn params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
+        self.layers.iter_mut().for_each(|layer| layer.params_mut(f));
+    }
+
     fn describe(&self) -> String {
         let sizes: Vec<String> = self.sizes().iter().map(ToString::to_string).collect();
         format!("Mlp({})", sizes.join(" → "))

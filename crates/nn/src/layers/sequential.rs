@@ -80,6 +80,14 @@ impl<T: Float> Module<T> for Sequential<T> {
         }
     }
 
+    fn params(&self, f: &mut dyn FnMut(&Param<T>)) {
+        self.layers.iter().for_each(|layer| layer.params(f));
+    }
+
+    fn params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
+        self.layers.iter_mut().for_each(|layer| layer.params_mut(f));
+    }
+
     fn visit_buffers(&self, f: &mut dyn FnMut(&str, &Buffer<T>)) {
         for (i, layer) in self.layers.iter().enumerate() {
             decimal(i, |i| visit_child_buffers(i, layer.as_ref(), f));

@@ -232,7 +232,7 @@ impl<R: UpdateRule> Optim<R> {
         // The global norm costs a pass over every gradient: only when clipping.
         let scale = self.clip.and_then(|max| {
             let mut sq = 0.0f64;
-            model.visit_params(&mut |_, p| {
+            model.params(&mut |p| {
                 if let Some(g) = grads.grad(p).filter(|_| !p.is_frozen()) {
                     sq += g.contiguous_data().iter().map(|x| x.as_f64() * x.as_f64()).sum::<f64>();
                 }
@@ -242,7 +242,7 @@ impl<R: UpdateRule> Optim<R> {
             (norm > max).then(|| T::of(max / (norm + 1e-6)))
         });
         let (rule, lr, state) = (&self.rule, self.lr, &mut self.state);
-        model.visit_params_mut(&mut |_, p| {
+        model.params_mut(&mut |p| {
             if p.is_frozen() {
                 return;
             }

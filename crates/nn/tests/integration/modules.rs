@@ -318,6 +318,35 @@ mod derived {
         assert_eq!(mutable, want, "visit_params_mut visits as visit_params does");
     }
 
+    /// The ids of `m`'s parameters from the named walk and both nameless ones.
+    fn ids_three_ways<M: Module<f64>>(m: &mut M) -> [Vec<u64>; 3] {
+        let (mut named, mut bare, mut bare_mut) = (Vec::new(), Vec::new(), Vec::new());
+        m.visit_params(&mut |_, p| named.push(p.id()));
+        m.params(&mut |p| bare.push(p.id()));
+        m.params_mut(&mut |p| bare_mut.push(p.id()));
+        [named, bare, bare_mut]
+    }
+
+    #[test]
+    fn nameless_walks_visit_the_named_walks_parameters_in_order() {
+        let mut rng = StdRng::seed_from_u64(4);
+        for head in [true, false] {
+            let [named, bare, bare_mut] = ids_three_ways(&mut net(&mut rng, head));
+            assert_eq!(named.len(), if head { 14 } else { 12 });
+            assert_eq!(bare, named, "derived params");
+            assert_eq!(bare_mut, named, "derived params_mut");
+        }
+        let mut mlp = strata_nn::Mlp::<f64>::new_typed(&[3, 5, 4, 2], Activation::Relu, &mut rng);
+        let [named, bare, bare_mut] = ids_three_ways(&mut mlp);
+        assert_eq!((named.len(), &bare, &bare_mut), (6, &named, &named), "Mlp");
+        let mut seq = strata_nn::Sequential::<f64>::new()
+            .push(Linear::new_typed(3, 4, &mut rng))
+            .push(strata_nn::LayerNorm::new_typed(4))
+            .push(net(&mut rng, true));
+        let [named, bare, bare_mut] = ids_three_ways(&mut seq);
+        assert_eq!((named.len(), &bare, &bare_mut), (2 + 2 + 14, &named, &named), "Sequential");
+    }
+
     #[test]
     fn set_training_reaches_nested_fields_and_gradients_check() {
         let mut rng = StdRng::seed_from_u64(4);
