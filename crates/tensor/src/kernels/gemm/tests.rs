@@ -82,6 +82,21 @@ fn edge_and_degenerate_sizes() {
 }
 
 #[test]
+fn every_tiny_shape_matches_reference_in_every_layout() {
+    // The scalar dot-product path (m·n·k ≤ 512) and the row loops beside
+    // it, with each operand row- or column-major.
+    for m in 1..=9 {
+        for n in 1..=9 {
+            for k in 1..=9 {
+                for (at, bt) in [(false, false), (true, false), (false, true), (true, true)] {
+                    check_all_kernels(m, n, k, at, bt, (m * 81 + n * 9 + k) as u64);
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn reused_packing_buffers_never_leak_an_earlier_products_values() {
     // A large product leaves this thread's packing buffers full of its
     // values; smaller ones with edge strips (rows and columns past the
