@@ -21,7 +21,7 @@ use candle_nn::{Optimizer as _, VarBuilder, VarMap};
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{rngs::StdRng, SeedableRng};
 use strata_autograd::Activation;
-use strata_bench::{classification_batches, classification_step, xor_mlp_10k};
+use strata_bench::{candle_xor_10k, classification_batches, classification_step, xor_mlp_10k};
 use strata_nn::optim::{AdamW, Optimizer, Sgd};
 use strata_nn::Mlp;
 use strata_tensor::Tensor;
@@ -65,22 +65,7 @@ fn xor(c: &mut Criterion) {
     let mut g = c.benchmark_group("xor_10k");
     g.sample_size(10);
     g.bench_function("strata", |b| b.iter(|| black_box(xor_mlp_10k())));
-    let cx = CTensor::from_vec(vec![0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], (4, 2), &Device::Cpu).unwrap();
-    let cy = CTensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], (4, 1), &Device::Cpu).unwrap();
-    g.bench_function("candle", |b| {
-        b.iter(|| {
-            let varmap = VarMap::new();
-            let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-            let net = CandleMlp::new(&[2, 8, 1], &vb);
-            let mut opt = candle_nn::SGD::new(varmap.all_vars(), 0.5).unwrap();
-            for _ in 0..10_000 {
-                let out = candle_nn::ops::sigmoid(&net.forward(&cx, tanh)).unwrap();
-                let loss = candle_nn::loss::mse(&out, &cy).unwrap();
-                opt.backward_step(&loss).unwrap();
-            }
-            black_box(varmap)
-        })
-    });
+    g.bench_function("candle", |b| b.iter(|| black_box(candle_xor_10k())));
     g.finish();
 }
 

@@ -185,6 +185,31 @@ pub fn xor_mlp_10k() -> strata_nn::Mlp<f32> {
     model
 }
 
+/// The same XOR workload in candle (candle-core + candle-nn, CPU) as its
+/// users write it: `candle_nn::linear` layers, `tanh`, `sigmoid`, `mse`,
+/// and `SGD::backward_step` (lr 0.5), 10,000 steps from fresh weights.
+/// Here, not in the criterion bench alone, so whole processes of both can
+/// be paired by an outside timer (`step_figures xor-candle`).
+pub fn candle_xor_10k() -> candle_nn::VarMap {
+    use candle_core::{DType, Device, Module as _, Tensor as CTensor};
+    use candle_nn::{Optimizer as _, VarBuilder, VarMap};
+    let dev = Device::Cpu;
+    let x = CTensor::from_vec(vec![0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], (4, 2), &dev).expect("4x2");
+    let y = CTensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], (4, 1), &dev).expect("4x1");
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
+    let l1 = candle_nn::linear(2, 8, vb.pp("0")).expect("layer 0");
+    let l2 = candle_nn::linear(8, 1, vb.pp("1")).expect("layer 1");
+    let mut opt = candle_nn::SGD::new(varmap.all_vars(), 0.5).expect("sgd");
+    for _ in 0..10_000 {
+        let h = l1.forward(&x).and_then(|h| h.tanh()).expect("hidden");
+        let out = l2.forward(&h).and_then(|o| candle_nn::ops::sigmoid(&o)).expect("output");
+        let loss = candle_nn::loss::mse(&out, &y).expect("mse");
+        opt.backward_step(&loss).expect("step");
+    }
+    varmap
+}
+
 /// [`classification_batches`] as Strata tensors of `[batch, inputs]`.
 pub fn classification_tensors(inputs: usize, classes: usize, batch: usize) -> Vec<(Tensor<f32>, Vec<usize>)> {
     classification_batches(inputs, classes, batch)

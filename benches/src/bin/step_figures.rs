@@ -7,7 +7,11 @@
 //! RAYON_NUM_THREADS=2 target/release/step_figures mnist-sgd 2000
 //! ```
 //! Workloads: `xor` (the 2-8-1 XOR net, 10,000 SGD steps per run, STEPS
-//! runs, median printed), `mnist-sgd`, `mnist-adamw` (784-256-128-10, batch 128),
+//! runs, median printed), `xor-candle` (the same in candle, so
+//! `farm-bench --vs` can pair the two processes), `xor-pair` (STEPS
+//! pairs of one Strata and one candle run back to back in one process, so a
+//! slow spell of a shared host hits both; prints each median and the median
+//! of the pairs' ratios), `mnist-sgd`, `mnist-adamw` (784-256-128-10, batch 128),
 //! `lite-sgd`, `lite-adamw` (64-128-10, batch 64). Each step is the loop a
 //! user writes (a `Tape` per step, `cross_entropy`, `backward`, `opt.step`)
 //! over 16 random batches in turn, like the criterion bench.
@@ -20,15 +24,18 @@ use std::time::Instant;
 
 use rand::{rngs::StdRng, SeedableRng};
 use strata_autograd::Activation;
-use strata_bench::{classification_step, classification_tensors, xor_mlp_10k};
+use strata_bench::{candle_xor_10k, classification_step, classification_tensors, xor_mlp_10k};
 use strata_nn::optim::{AdamW, Optimizer, Sgd};
 use strata_nn::Mlp;
 
 fn main() {
     let workload = std::env::args().nth(1).unwrap_or_else(|| "mnist-sgd".into());
     let steps: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
-    if workload == "xor" {
-        return xor(steps);
+    if workload == "xor-pair" {
+        return xor_pairs(steps);
+    }
+    if workload == "xor" || workload == "xor-candle" {
+        return xor(steps, workload == "xor-candle");
     }
     let (sizes, batch): (&[usize], usize) = match workload.split('-').next() {
         Some("mnist") => (&[784, 256, 128, 10], 128),
@@ -78,13 +85,47 @@ fn main() {
 
 /// The XOR workload of `benches/training.rs`: a fresh 2 → 8 (tanh) → 1
 /// (sigmoid) model trained for 10,000 full-batch SGD steps, `runs` times.
-fn xor(runs: usize) {
+fn xor(runs: usize, candle: bool) {
     let mut times = Vec::new();
     for _ in 0..runs.max(1) {
         let t = Instant::now();
-        std::hint::black_box(xor_mlp_10k());
+        if candle {
+            std::hint::black_box(candle_xor_10k());
+        } else {
+            std::hint::black_box(xor_mlp_10k());
+        }
         times.push(t.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);
-    let _ = writeln!(std::io::stdout(), "xor: median {:.2} ms for 10,000 steps", times[times.len() / 2] * 1e3);
+    let who = if candle { "xor-candle" } else { "xor" };
+    let _ = writeln!(std::io::stdout(), "{who}: median {:.2} ms for 10,000 steps", times[times.len() / 2] * 1e3);
+}
+
+/// `pairs` XOR runs of Strata and candle, each pair back to back: the
+/// medians of both and the median of candle ÷ Strata over the pairs.
+fn xor_pairs(pairs: usize) {
+    let time = |f: &dyn Fn()| {
+        let t = Instant::now();
+        f();
+        t.elapsed().as_secs_f64()
+    };
+    let (mut ours, mut theirs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..pairs.max(1) {
+        let s = time(&|| drop(std::hint::black_box(xor_mlp_10k())));
+        let c = time(&|| drop(std::hint::black_box(candle_xor_10k())));
+        ours.push(s);
+        theirs.push(c);
+        ratios.push(c / s);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (s, c, r) = (median(&mut ours), median(&mut theirs), median(&mut ratios));
+    let _ = writeln!(
+        std::io::stdout(),
+        "xor-pair: {pairs} pairs, median strata {:.2} ms, candle {:.2} ms, median ratio {r:.2}x",
+        s * 1e3,
+        c * 1e3
+    );
 }
