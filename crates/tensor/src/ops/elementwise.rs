@@ -146,6 +146,39 @@ impl<T: Float> Tensor<T> {
         Tensor::from_parts(storage, self.shape().clone())
     }
 
+    /// [`tanh`](Self::tanh) in place, with the same kernel and the same
+    /// values (copied first if the storage is shared, as any write).
+    pub fn tanh_in_place(&mut self) {
+        /// Elements copied aside at a time: the kernel reads one slice and
+        /// writes another.
+        const RUN: usize = 256;
+        let run = |data: &mut [T]| {
+            for piece in data.chunks_mut(RUN) {
+                let mut src = [T::zero(); RUN];
+                src[..piece.len()].copy_from_slice(piece);
+                T::tanh_slice(&src[..piece.len()], piece);
+            }
+        };
+        let data = self.as_mut_slice();
+        if data.len() >= PAR_THRESHOLD {
+            data.par_chunks_mut(CHUNK).for_each(run);
+        } else {
+            run(data);
+        }
+    }
+
+    /// `f` applied to every element in place (PyTorch's `apply_`), parallel
+    /// above a size threshold; copied first if the storage is shared.
+    pub fn map_in_place(&mut self, f: impl Fn(T) -> T + Sync + Send) {
+        let data = self.as_mut_slice();
+        let run = |d: &mut [T]| d.iter_mut().for_each(|x| *x = f(*x));
+        if data.len() >= PAR_THRESHOLD {
+            data.par_chunks_mut(CHUNK).for_each(run);
+        } else {
+            run(data);
+        }
+    }
+
     /// `f` applied to every element (parallel above a size threshold).
     #[must_use]
     pub fn map(&self, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
@@ -323,6 +356,28 @@ mod tests {
 
     fn t(v: &[f32], s: &[usize]) -> Tensor<f32> {
         Tensor::from_slice(v, s).unwrap()
+    }
+
+    #[test]
+    fn in_place_maps_match_the_copying_ones_and_leave_sharers_alone() {
+        // Lengths around the copy-aside run of 256 and the parallel cut.
+        for n in [1, 7, 255, 256, 257, 1000, PAR_THRESHOLD + 3] {
+            let v: Vec<f32> = (0..n).map(|i| ((i * 7919 % 2003) as f32 - 1001.0) / 97.0).collect();
+            let a = Tensor::from_vec(v, [n]).unwrap();
+            let mut b = a.clone();
+            b.tanh_in_place();
+            assert_eq!(b.to_vec(), a.tanh().to_vec(), "tanh, {n} elements");
+            let mut c = a.clone();
+            c.map_in_place(|x| x.max(0.0) * 3.0);
+            assert_eq!(c.to_vec(), a.map(|x| x.max(0.0) * 3.0).to_vec(), "map, {n} elements");
+            assert_eq!(a.to_vec()[..1], [((0 % 2003) as f32 - 1001.0) / 97.0], "the shared original is unchanged");
+        }
+        // A strided view is written as a contiguous copy.
+        let m = t(&[1.0, -2.0, 3.0, -4.0, 5.0, -6.0], &[2, 3]);
+        let mut v = m.t();
+        v.map_in_place(|x| -x);
+        assert_eq!(v.to_vec(), m.t().neg().to_vec());
+        assert_eq!(m.to_vec(), vec![1.0, -2.0, 3.0, -4.0, 5.0, -6.0]);
     }
 
     #[test]
