@@ -213,6 +213,20 @@ impl Activation {
     /// Hardtanh on (−1, 1).
     pub const HARDTANH: Activation = Activation::Hardtanh(-1.0, 1.0);
 
+    /// True if the slope at every point follows from the output alone, as
+    /// `df(y, y)`: ReLU and leaky ReLU with a slope ≥ 0 (`y > 0` exactly
+    /// where `x > 0`), sigmoid (`y(1 − y)`) and tanh (`1 − y²`). These fuse
+    /// into [`Var::linear_act`](crate::Var::linear_act) without keeping
+    /// the pre-activation.
+    #[must_use]
+    pub fn slope_from_output(self) -> bool {
+        match self {
+            Activation::Relu | Activation::Sigmoid | Activation::Tanh => true,
+            Activation::LeakyRelu(s) => s >= 0.0,
+            _ => false,
+        }
+    }
+
     /// A short lowercase name (`"relu"`, `"leaky_relu"`, ...), as used in
     /// op names, tables and command-line flags.
     #[must_use]

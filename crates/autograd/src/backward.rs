@@ -52,6 +52,27 @@ fn as_rows<T: Float>(t: &Tensor<T>) -> Cow<'_, Tensor<T>> {
     }
 }
 
+/// The shares of `x·Wᵀ + b` (node `i`, parents `(x, w, b)`) for its
+/// gradient `g`.
+fn linear_shares<T: Float>(sink: &mut Sink<'_, T>, i: usize, (x, w, b): (usize, usize, Option<usize>), g: &Tensor<T>) {
+    let val = |p: usize| &sink.nodes.values[p];
+    // A 1-D input is one row: lift it so both cases share one formula.
+    let (xv, g2) = (as_rows(val(x)), as_rows(g));
+    let (wv, x_rank, x_shape) = (val(w), val(x).rank(), val(x).shape());
+    sink.send(i, x, || {
+        let dx = g2.matmul(wv);
+        if x_rank == 1 {
+            dx.reshape(x_shape.clone())
+        } else {
+            dx
+        }
+    });
+    sink.send(i, w, || g2.t().matmul(&xv));
+    if let Some(b) = b {
+        sink.send(i, b, || g2.sum_axis(0, false));
+    }
+}
+
 pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Grads<T> {
     let nodes = tape.nodes.borrow();
     let nodes: &Nodes<T> = &nodes;
@@ -106,21 +127,14 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
                 sink.send(i, *a, || reduced(g.matmul(&val(*b).t()), val(*a).shape()));
                 sink.send(i, *b, || reduced(val(*a).t().matmul(&g), val(*b).shape()));
             }
-            Op::Linear(x, w, b) => {
-                // A 1-D input is one row: lift it so both cases share one formula.
-                let (xv, g2) = (as_rows(val(*x)), as_rows(&g));
-                sink.send(i, *x, || {
-                    let dx = g2.matmul(val(*w));
-                    if val(*x).rank() == 1 {
-                        dx.reshape(val(*x).shape().clone())
-                    } else {
-                        dx
-                    }
-                });
-                sink.send(i, *w, || g2.t().matmul(&xv));
-                if let Some(b) = b {
-                    sink.send(i, *b, || g2.sum_axis(0, false));
-                }
+            Op::Linear(x, w, b) => linear_shares(&mut sink, i, (*x, *w, *b), &g),
+            Op::LinearAct(x, w, b, act) => {
+                // The slope from the output alone (`df(y, y)`): the same
+                // values as the pre-activation's `df(z, y)` for these
+                // activations (ReLU's `z > 0` is `y > 0`).
+                let act = *act;
+                let gz = with_variant!(act, |f| map3(out, out, &g, move |_, y, g| g * f.df(y, y)));
+                linear_shares(&mut sink, i, (*x, *w, *b), &gz);
             }
             Op::AddScalar(a) => sink.send(i, *a, || g.clone()),
             Op::MulScalar(a, s) => sink.send(i, *a, || g.mul_scalar(*s)),

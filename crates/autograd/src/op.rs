@@ -28,6 +28,10 @@ pub(crate) enum Op<T: Float> {
     Matmul(usize, usize),
     /// `x·Wᵀ + b`: input, weight, optional bias.
     Linear(usize, usize, Option<usize>),
+    /// `act(x·Wᵀ + b)` as one node, for an activation whose slope follows
+    /// from its output ([`Activation::slope_from_output`]): the
+    /// pre-activation is neither kept nor a node of its own.
+    LinearAct(usize, usize, Option<usize>, Activation),
     AddScalar(usize),
     MulScalar(usize, T),
     PowScalar(usize, T),
@@ -114,6 +118,7 @@ impl<T: Float> Op<T> {
             Op::Div(..) => "div",
             Op::Matmul(..) => "matmul",
             Op::Linear(..) => "linear",
+            Op::LinearAct(.., a) => return format!("linear+{}", a.name()),
             Op::AddScalar(_) => "add_scalar",
             Op::MulScalar(..) => "mul_scalar",
             Op::PowScalar(..) => "powf",
@@ -210,7 +215,7 @@ impl<T: Float> Op<T> {
                 f(c.0);
                 f(c.1);
             }
-            Op::Linear(x, w, b) => {
+            Op::Linear(x, w, b) | Op::LinearAct(x, w, b, _) => {
                 f(*x);
                 f(*w);
                 if let Some(b) = b {

@@ -251,10 +251,9 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         visit_mut.push(wrap(&one_mut, quote!(&mut)));
         // The nameless walks (`params`, `params_mut`): no name is joined.
         let (bare, bare_mut) = match kind {
-            Kind::Module => (
-                quote!(#d::Module::<#float>::params(#item, __f)),
-                quote!(#d::Module::<#float>::params_mut(#item, __f)),
-            ),
+            Kind::Module => {
+                (quote!(#d::Module::<#float>::params(#item, __f)), quote!(#d::Module::<#float>::params_mut(#item, __f)))
+            }
             Kind::Param => (quote!(__f(#item)), quote!(__f(#item))),
         };
         let wrap_bare = |body: &Tokens, by: Tokens| match shape {

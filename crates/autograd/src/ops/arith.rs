@@ -5,6 +5,7 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use strata_tensor::{Float, OrPanic, Tensor, TensorError};
 
+use crate::activation::{with_variant, Activation};
 use crate::error::AutogradError;
 use crate::op::Op;
 use crate::unary::UnaryFn;
@@ -139,6 +140,50 @@ impl<'t, T: Float> Var<'t, T> {
             Ok(out) => self.tape.record(Op::Linear(self.index, weight.index, bias.map(|b| b.index)), out),
             Err(e) => panic!("{e}"),
         }
+    }
+
+    /// `act(x·Wᵀ + b)`: a hidden layer's forward pass. For an activation
+    /// whose slope follows from its output
+    /// ([`Activation::slope_from_output`]: ReLU, leaky ReLU, sigmoid, tanh)
+    /// and an input of rank 1 or 2, one node: the activation runs in place
+    /// on the product, the pre-activation is not kept, and backward takes
+    /// the slope from the output — one tensor and one node fewer than
+    /// [`linear`](Self::linear) then [`activation`](Self::activation),
+    /// with the same values and gradients (first and higher order). Other
+    /// activations and inputs are recorded as those two ops.
+    ///
+    /// # Errors
+    /// As [`try_linear`](Self::try_linear).
+    pub fn try_linear_act(
+        self,
+        weight: Var<'_, T>,
+        bias: Option<Var<'_, T>>,
+        act: Activation,
+    ) -> Result<Var<'t, T>, AutogradError> {
+        if !act.slope_from_output() || self.rank() > 2 {
+            return Ok(self.try_linear(weight, bias)?.activation(act));
+        }
+        let foreign = |v: &Var<'_, T>| v.tape.id != self.tape.id;
+        if foreign(&weight) || bias.as_ref().is_some_and(foreign) {
+            return Err(AutogradError::DifferentTapes { op: "linear" });
+        }
+        let mut out = self.linear_value(weight, bias)?;
+        if act == Activation::Tanh {
+            out.tanh_in_place();
+        } else {
+            with_variant!(act, |a| out.map_in_place(move |x| a.f(x)));
+        }
+        Ok(self.tape.record(Op::LinearAct(self.index, weight.index, bias.map(|b| b.index), act), out))
+    }
+
+    /// [`try_linear_act`](Self::try_linear_act) that panics on a mismatch.
+    ///
+    /// # Panics
+    /// As [`linear`](Self::linear).
+    #[must_use]
+    #[track_caller]
+    pub fn linear_act(self, weight: Var<'_, T>, bias: Option<Var<'_, T>>, act: Activation) -> Var<'t, T> {
+        self.try_linear_act(weight, bias, act).or_panic()
     }
 
     /// The 2-D (or 1-D) `x·Wᵀ + b` of the three vars' values.

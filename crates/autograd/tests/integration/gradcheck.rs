@@ -50,7 +50,14 @@ proptest! {
         ok(gradcheck(|_, v| v[0].linear(v[1], None).square().sum(), &[x, w.clone()]))?;
         ok(gradcheck(|_, v| v[0].linear(v[1], None).square().sum(), &[t(&[k], seed + 3), w.clone()]))?;
         // Leading batch dimensions, as nn.Linear takes them.
-        ok(gradcheck(|_, v| v[0].linear(v[1], None).tanh().sum(), &[t(&[2, m, k], seed + 4), w]))?;
+        ok(gradcheck(|_, v| v[0].linear(v[1], None).tanh().sum(), &[t(&[2, m, k], seed + 4), w.clone()]))?;
+        // The fused hidden layer, fused and not (ELU keeps its pre-activation).
+        for act in [Activation::Tanh, Activation::Sigmoid, Activation::Relu, Activation::LeakyRelu(0.2), Activation::ELU] {
+            let (x, b) = (t(&[m, k], seed + 5), t(&[n], seed + 6));
+            ok(gradcheck(move |_, v| v[0].linear_act(v[1], Some(v[2]), act).square().sum(), &[x, w.clone(), b]))?;
+        }
+        ok(gradcheck(|_, v| v[0].linear_act(v[1], None, Activation::Sigmoid).sum(), &[t(&[k], seed + 7), w.clone()]))?;
+        ok(gradcheck(|_, v| v[0].linear_act(v[1], None, Activation::Relu).square().sum(), &[t(&[2, m, k], seed + 8), w]))?;
     }
 
     #[test]

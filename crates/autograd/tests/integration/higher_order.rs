@@ -135,6 +135,12 @@ proptest! {
         check_twice(|_, v| v[0].matmul(v[1]).square().sum(), &[t(&[m, k], seed), t(&[batch, k, n], seed + 3)])?;
         check_twice(|_, v| v[0].linear(v[1], Some(v[2])).sigmoid().sum(), &[t(&[m, k], seed), t(&[n, k], seed + 5), t(&[n], seed + 6)])?;
         check_twice(|_, v| v[0].linear(v[1], None).square().sum(), &[t(&[k], seed), t(&[n, k], seed + 7)])?;
+        // The fused hidden layer (its slope taken from its output), squared
+        // so the second derivative goes through the activation's too.
+        for act in [Activation::Tanh, Activation::Sigmoid, Activation::Relu, Activation::LeakyRelu(0.1)] {
+            check_twice(move |_, v| v[0].linear_act(v[1], Some(v[2]), act).square().sum(), &[t(&[m, k], seed), t(&[n, k], seed + 8), t(&[n], seed + 9)])?;
+        }
+        check_twice(|_, v| v[0].linear_act(v[1], None, Activation::Tanh).square().sum(), &[t(&[k], seed), t(&[n, k], seed + 10)])?;
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Tape behaviour: what backward visits, repeated use, errors, anomaly mode.
 
-use strata_autograd::{Phase, Tape};
+use strata_autograd::{Activation, Phase, Tape};
 use strata_tensor::Tensor;
 
 #[test]
@@ -202,4 +202,41 @@ fn grads_of_a_var_is_wrt() {
     let x = tape.leaf(Tensor::from_vec(vec![3.0], [1]).unwrap());
     let g = (x * x).sum().backward();
     assert_eq!(g.of(&x).unwrap().to_vec(), [6.0]);
+}
+
+#[test]
+fn a_fused_hidden_layer_matches_linear_then_activation_bit_for_bit() {
+    // Same values and gradients as the two ops, one node fewer where the
+    // activation's slope follows from its output; ELU and a negative leaky
+    // slope are recorded as the two ops.
+    let x = Tensor::from_vec((0..12).map(|i| ((i * 37 % 11) as f32 - 5.0) / 3.0).collect(), [3, 4]).unwrap();
+    let w = Tensor::from_vec((0..20).map(|i| ((i * 53 % 17) as f32 - 8.0) / 7.0).collect(), [5, 4]).unwrap();
+    let b = Tensor::from_vec(vec![0.1f32, -0.2, 0.0, 0.3, -0.05], [5]).unwrap();
+    let acts = [
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Relu,
+        Activation::LEAKY_RELU,
+        Activation::LeakyRelu(-0.5),
+        Activation::ELU,
+        Activation::GELU,
+    ];
+    for act in acts {
+        for input in [x.clone(), x.narrow(0, 1, 1).reshape([4])] {
+            let run = |fused: bool| {
+                let tape = Tape::<f32>::new();
+                let (vx, vw, vb) = (tape.leaf(input.clone()), tape.leaf(w.clone()), tape.leaf(b.clone()));
+                let before = tape.len();
+                let y = if fused { vx.linear_act(vw, Some(vb), act) } else { vx.linear(vw, Some(vb)).activation(act) };
+                let nodes = tape.len() - before;
+                let g = y.square().sum().backward();
+                let grads = [&vx, &vw, &vb].map(|v| g.wrt(v).unwrap().to_vec());
+                (y.value().to_vec(), grads, nodes)
+            };
+            let (fused, composed) = (run(true), run(false));
+            assert_eq!(fused.0, composed.0, "{} forward", act.name());
+            assert_eq!(fused.1, composed.1, "{} gradients", act.name());
+            assert_eq!(fused.2, if act.slope_from_output() { 1 } else { 2 }, "{} nodes", act.name());
+        }
+    }
 }

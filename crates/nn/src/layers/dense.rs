@@ -75,8 +75,12 @@ impl<T: Float> Dense<T> {
 impl<T: Float> Dense<T> {
     /// The forward pass, or why `x` does not fit the layer.
     pub(crate) fn try_forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>, AutogradError> {
-        let z = self.linear.try_affine(tape, x)?;
-        Ok(if self.activation == Activation::Identity { z } else { z.activation(self.activation) })
+        if self.activation == Activation::Identity {
+            return self.linear.try_affine(tape, x);
+        }
+        // One node where the activation allows (its pre-activation is then
+        // not kept; `forward_traced` records both for diagnostics).
+        self.linear.try_affine_act(tape, x, self.activation)
     }
 }
 

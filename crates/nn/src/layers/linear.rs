@@ -113,6 +113,19 @@ impl<T: Float> Linear<T> {
         let b = self.bias.as_ref().map(|b| tape.param(b));
         x.try_linear(w, b)
     }
+
+    /// Records `act(x·Wᵀ + b)` as one op where the activation allows it
+    /// ([`Var::try_linear_act`]), or says why the shapes do not fit.
+    pub(crate) fn try_affine_act<'t>(
+        &self,
+        tape: &'t Tape<T>,
+        x: Var<'t, T>,
+        act: strata_autograd::Activation,
+    ) -> Result<Var<'t, T>, AutogradError> {
+        let w = tape.param(&self.weight);
+        let b = self.bias.as_ref().map(|b| tape.param(b));
+        x.try_linear_act(w, b, act)
+    }
 }
 
 impl<T: Float> Module<T> for Linear<T> {
