@@ -57,10 +57,6 @@ fn relu(x: &CTensor) -> CTensor {
     x.relu().unwrap()
 }
 
-fn tanh(x: &CTensor) -> CTensor {
-    x.tanh().unwrap()
-}
-
 fn xor(c: &mut Criterion) {
     let mut g = c.benchmark_group("xor_10k");
     g.sample_size(10);
