@@ -163,10 +163,7 @@ impl<'t, T: Float> Var<'t, T> {
         if !act.slope_from_output() || self.rank() > 2 {
             return Ok(self.try_linear(weight, bias)?.activation(act));
         }
-        let foreign = |v: &Var<'_, T>| v.tape.id != self.tape.id;
-        if foreign(&weight) || bias.as_ref().is_some_and(foreign) {
-            return Err(AutogradError::DifferentTapes { op: "linear" });
-        }
+        self.layer_on_my_tape(&weight, bias.as_ref(), "linear")?;
         let mut out = self.linear_value(weight, bias)?;
         if act == Activation::Tanh {
             out.tanh_in_place();
@@ -184,6 +181,21 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn linear_act(self, weight: Var<'_, T>, bias: Option<Var<'_, T>>, act: Activation) -> Var<'t, T> {
         self.try_linear_act(weight, bias, act).or_panic()
+    }
+
+    /// `Err(DifferentTapes)` naming `op` unless a layer's weight and bias
+    /// were recorded on this var's tape.
+    pub(crate) fn layer_on_my_tape(
+        self,
+        weight: &Var<'_, T>,
+        bias: Option<&Var<'_, T>>,
+        op: &'static str,
+    ) -> Result<(), AutogradError> {
+        let foreign = |v: &Var<'_, T>| v.tape.id != self.tape.id;
+        if foreign(weight) || bias.is_some_and(foreign) {
+            return Err(AutogradError::DifferentTapes { op });
+        }
+        Ok(())
     }
 
     /// The 2-D (or 1-D) `x·Wᵀ + b` of the three vars' values.
@@ -209,10 +221,7 @@ impl<'t, T: Float> Var<'t, T> {
             *out.last_mut().expect("rank > 2") = y.dims()[1];
             return y.try_reshape(&out);
         }
-        let foreign = |v: &Var<'_, T>| v.tape.id != self.tape.id;
-        if foreign(&weight) || bias.as_ref().is_some_and(foreign) {
-            return Err(AutogradError::DifferentTapes { op: "linear" });
-        }
+        self.layer_on_my_tape(&weight, bias.as_ref(), "linear")?;
         let out = self.linear_value(weight, bias)?;
         Ok(self.tape.record(Op::Linear(self.index, weight.index, bias.map(|b| b.index)), out))
     }

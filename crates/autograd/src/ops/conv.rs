@@ -32,10 +32,7 @@ impl<'t, T: Float> Var<'t, T> {
         bias: Option<Var<'_, T>>,
         p: ConvParams,
     ) -> Result<Var<'t, T>, AutogradError> {
-        let foreign = |v: &Var<'_, T>| v.tape.id != self.tape.id;
-        if foreign(&weight) || bias.as_ref().is_some_and(foreign) {
-            return Err(AutogradError::DifferentTapes { op: "conv2d" });
-        }
+        self.layer_on_my_tape(&weight, bias.as_ref(), "conv2d")?;
         let out = {
             let nodes = self.tape.nodes.borrow();
             let b = bias.map(|b| &nodes.values[b.index]);
