@@ -33,8 +33,8 @@ enum Step<T: Float> {
     Mul(usize, usize),
     Div(usize, usize),
     Matmul(usize, usize),
-    Linear(usize, usize, Option<usize>),
-    LinearAct(usize, usize, Option<usize>, Activation),
+    /// `act(x·Wᵀ + b)` (`None`: `x·Wᵀ + b`).
+    Linear(usize, usize, Option<usize>, Option<Activation>),
     AddScalar(usize),
     MulScalar(usize, T),
     PowScalar(usize, T),
@@ -82,8 +82,8 @@ fn step_of<T: Float>(op: &Op<T>) -> Step<T> {
         Op::Mul(a, b) => Step::Mul(*a, *b),
         Op::Div(a, b) => Step::Div(*a, *b),
         Op::Matmul(a, b) => Step::Matmul(*a, *b),
-        Op::Linear(x, w, b) => Step::Linear(*x, *w, *b),
-        Op::LinearAct(x, w, b, act) => Step::LinearAct(*x, *w, *b, *act),
+        Op::Linear(x, w, b) => Step::Linear(*x, *w, *b, None),
+        Op::LinearAct(x, w, b, act) => Step::Linear(*x, *w, *b, Some(*act)),
         Op::AddScalar(a) => Step::AddScalar(*a),
         Op::MulScalar(a, s) => Step::MulScalar(*a, *s),
         Op::PowScalar(a, p) => Step::PowScalar(*a, *p),
@@ -280,12 +280,9 @@ pub(crate) fn grad_graph<'t, T: Float>(
                 send(a, &|| sum_to(g.matmul(var(b).t()), &var(a).shape()));
                 send(b, &|| sum_to(var(a).t().matmul(g), &var(b).shape()));
             }
-            Step::Linear(..) | Step::LinearAct(..) => {
-                let (x, w, b, g) = match step {
-                    Step::LinearAct(x, w, b, act) => (x, w, b, g * activation_slope(act, out, out)),
-                    Step::Linear(x, w, b) => (x, w, b, g),
-                    _ => unreachable!("matched above"),
-                };
+            Step::Linear(x, w, b, act) => {
+                // A fused activation's slope comes from the output.
+                let g = act.map_or(g, |act| g * activation_slope(act, out, out));
                 let row = |v: Var<'t, T>| if v.dims().len() == 1 { v.reshape(&[1, v.dims()[0]]) } else { v };
                 let (x2, g2) = (row(var(x)), row(g));
                 send(x, &|| g2.matmul(var(w)).reshape(&var(x).dims()));

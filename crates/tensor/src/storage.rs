@@ -84,7 +84,7 @@ impl<T: Clone + 'static> Storage<T> {
     /// buffer that is not zeroed first when large.
     pub(crate) fn scratch(n: usize, value: T) -> Self {
         if n < SMALL {
-            return Storage::Slice(std::iter::repeat_n(value, n).collect());
+            return Self::filled(n, value);
         }
         Self::recycled(Self::overwritten(n, value))
     }

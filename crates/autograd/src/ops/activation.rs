@@ -1,10 +1,20 @@
 //! Activations on vars. Formulas and derivatives are in [`Activation`].
 
-use strata_tensor::Float;
+use strata_tensor::{Float, Tensor};
 
 use crate::activation::{with_variant, Activation, GeluApprox};
 use crate::op::Op;
 use crate::var::Var;
+
+/// `act` applied to `t` in place, with the kernels [`Var::activation`]
+/// uses (the vectorised tanh; one loop per variant otherwise).
+pub(crate) fn activate_in_place<T: Float>(t: &mut Tensor<T>, act: Activation) {
+    if act == Activation::Tanh {
+        t.tanh_in_place();
+    } else {
+        with_variant!(act, |a| t.map_in_place(move |x| a.f(x)));
+    }
+}
 
 impl<'t, T: Float> Var<'t, T> {
     /// Applies an activation elementwise.

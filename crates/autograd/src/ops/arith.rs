@@ -5,7 +5,7 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use strata_tensor::{Float, OrPanic, Tensor, TensorError};
 
-use crate::activation::{with_variant, Activation};
+use crate::activation::Activation;
 use crate::error::AutogradError;
 use crate::op::Op;
 use crate::unary::UnaryFn;
@@ -165,11 +165,7 @@ impl<'t, T: Float> Var<'t, T> {
         }
         self.layer_on_my_tape(&weight, bias.as_ref(), "linear")?;
         let mut out = self.linear_value(weight, bias)?;
-        if act == Activation::Tanh {
-            out.tanh_in_place();
-        } else {
-            with_variant!(act, |a| out.map_in_place(move |x| a.f(x)));
-        }
+        super::activation::activate_in_place(&mut out, act);
         Ok(self.tape.record(Op::LinearAct(self.index, weight.index, bias.map(|b| b.index), act), out))
     }
 
