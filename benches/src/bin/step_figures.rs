@@ -67,14 +67,11 @@ fn main() {
     }
     if std::env::var_os("STEP_TRACE").is_some() {
         for (w, chunk) in times.chunks(200).enumerate() {
-            let mut c = chunk.to_vec();
-            c.sort_by(f64::total_cmp);
-            let _ = writeln!(std::io::stdout(), "steps {}..: median {:.1} us", w * 200, c[c.len() / 2] * 1e6);
+            let m = median(&mut chunk.to_vec());
+            let _ = writeln!(std::io::stdout(), "steps {}..: median {:.1} us", w * 200, m * 1e6);
         }
     }
-    let warm = &mut times[steps / 10..];
-    warm.sort_by(f64::total_cmp);
-    let median = warm[warm.len() / 2];
+    let median = median(&mut times[steps / 10..]);
     let _ = writeln!(
         std::io::stdout(),
         "{workload}: {steps} steps, median {:.1} us a step (threads {})",
@@ -96,9 +93,8 @@ fn xor(runs: usize, candle: bool) {
         }
         times.push(t.elapsed().as_secs_f64());
     }
-    times.sort_by(f64::total_cmp);
     let who = if candle { "xor-candle" } else { "xor" };
-    let _ = writeln!(std::io::stdout(), "{who}: median {:.2} ms for 10,000 steps", times[times.len() / 2] * 1e3);
+    let _ = writeln!(std::io::stdout(), "{who}: median {:.2} ms for 10,000 steps", median(&mut times) * 1e3);
 }
 
 /// `pairs` XOR runs of Strata and candle, each pair back to back: the
@@ -117,10 +113,6 @@ fn xor_pairs(pairs: usize) {
         theirs.push(c);
         ratios.push(c / s);
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     let (s, c, r) = (median(&mut ours), median(&mut theirs), median(&mut ratios));
     let _ = writeln!(
         std::io::stdout(),
@@ -128,4 +120,10 @@ fn xor_pairs(pairs: usize) {
         s * 1e3,
         c * 1e3
     );
+}
+
+/// The median of `v` (sorted in place; the upper one of an even count).
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
