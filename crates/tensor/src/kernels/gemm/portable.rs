@@ -6,12 +6,26 @@ use super::GemmKernel;
 use crate::float::Float;
 
 /// f32: a 4 × 8 tile (eight SSE registers of accumulators).
-pub(super) const F32: GemmKernel<f32> =
-    GemmKernel { name: "portable", mr: 4, nr: 8, kc: 256, nc: 512, run: run::<f32, 4, 8> };
+pub(super) const F32: GemmKernel<f32> = GemmKernel {
+    name: "portable",
+    mr: 4,
+    nr: 8,
+    kc: 256,
+    nc: 512,
+    run: run::<f32, 4, 8>,
+    run_rows: run_rows::<f32, 4, 8>,
+};
 
 /// f64: a 4 × 4 tile.
-pub(super) const F64: GemmKernel<f64> =
-    GemmKernel { name: "portable", mr: 4, nr: 4, kc: 256, nc: 256, run: run::<f64, 4, 4> };
+pub(super) const F64: GemmKernel<f64> = GemmKernel {
+    name: "portable",
+    mr: 4,
+    nr: 4,
+    kc: 256,
+    nc: 256,
+    run: run::<f64, 4, 4>,
+    run_rows: run_rows::<f64, 4, 4>,
+};
 
 /// # Safety
 /// `a`, `b` hold `kc*MR`, `kc*NR` values; `c` addresses an `MR × NR` tile
@@ -24,10 +38,47 @@ unsafe fn run<T: Float, const MR: usize, const NR: usize>(
     ldc: usize,
     accumulate: bool,
 ) {
+    // SAFETY: the caller's contract: A's element (i, p) at a + p*MR + i.
+    unsafe { strided::<T, MR, NR>(kc, a, 1, MR, b, c, ldc, accumulate) }
+}
+
+/// # Safety
+/// `a + i*lda + p` is readable for `i < MR`, `p < kc`; `b` holds `kc*NR`
+/// values; `c` addresses an `MR × NR` tile with row stride `ldc`.
+unsafe fn run_rows<T: Float, const MR: usize, const NR: usize>(
+    kc: usize,
+    a: *const T,
+    lda: usize,
+    b: *const T,
+    c: *mut T,
+    ldc: usize,
+    accumulate: bool,
+) {
+    // SAFETY: the caller's contract: A's element (i, p) at a + i*lda + p.
+    unsafe { strided::<T, MR, NR>(kc, a, lda, 1, b, c, ldc, accumulate) }
+}
+
+/// # Safety
+/// `a + i*ars + p*acs` is readable for `i < MR`, `p < kc`; `b` holds
+/// `kc*NR` values; `c` addresses an `MR × NR` tile with row stride `ldc`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn strided<T: Float, const MR: usize, const NR: usize>(
+    kc: usize,
+    a: *const T,
+    ars: usize,
+    acs: usize,
+    b: *const T,
+    c: *mut T,
+    ldc: usize,
+    accumulate: bool,
+) {
     // SAFETY: the caller guarantees the lengths in the contract above.
-    let (a, b) = unsafe { (std::slice::from_raw_parts(a, kc * MR), std::slice::from_raw_parts(b, kc * NR)) };
+    let b = unsafe { std::slice::from_raw_parts(b, kc * NR) };
     let mut acc = [[T::zero(); NR]; MR];
-    for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+    for (p, bp) in b.chunks_exact(NR).enumerate() {
+        // SAFETY: i < MR and p < kc, inside the caller's bounds.
+        let ap: [T; MR] = std::array::from_fn(|i| unsafe { *a.add(i * ars + p * acs) });
         for i in 0..MR {
             for j in 0..NR {
                 acc[i][j] += ap[i] * bp[j];

@@ -74,6 +74,10 @@ fn edge_and_degenerate_sizes() {
         (37, 65, 257),
         (64, 64, 64),
         (25, 530, 70),
+        // Row strides of 4 KiB in f32 (k = 1024) and in f64 (k = 512): A is
+        // packed there, not read in place.
+        (13, 5, 1024),
+        (30, 40, 512),
     ] {
         for (at, bt) in [(false, false), (true, false), (false, true), (true, true)] {
             check_all_kernels(m, n, k, at, bt, (m * 31 + n * 7 + k) as u64);
@@ -141,20 +145,43 @@ fn result_is_bit_identical_on_one_and_two_threads() {
     let (m, n, k) = (301, 517, 611);
     let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919 % 1013) as f32).sin()).collect();
     let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729 % 2003) as f32).cos()).collect();
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| {
-            let mut c = vec![0.0f32; m * n];
-            let am = MatRef { data: &a, offset: 0, rs: 1, cs: m };
-            let bm = MatRef { data: &b, offset: 0, rs: n, cs: 1 };
-            gemm(m, n, k, am, bm, &mut c);
-            c
-        })
-    };
-    let one = run(1);
-    for threads in [2, 3] {
-        let many = run(threads);
-        assert!(one.iter().zip(&many).all(|(x, y)| x.to_bits() == y.to_bits()), "{threads} threads differ");
+    // A column-major (packed) and row-major (read in place).
+    for am in [MatRef { data: &a, offset: 0, rs: 1, cs: m }, MatRef { data: &a, offset: 0, rs: k, cs: 1 }] {
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let mut c = vec![0.0f32; m * n];
+                let bm = MatRef { data: &b, offset: 0, rs: n, cs: 1 };
+                gemm(m, n, k, am, bm, &mut c);
+                c
+            })
+        };
+        let one = run(1);
+        for threads in [2, 3] {
+            let many = run(threads);
+            assert!(one.iter().zip(&many).all(|(x, y)| x.to_bits() == y.to_bits()), "{threads} threads differ");
+        }
+    }
+}
+
+#[test]
+fn a_read_in_place_rounds_exactly_like_a_packed() {
+    // The same A stored row-major (full strips read in place) and
+    // column-major (always packed): every kernel must give the same bits,
+    // on random floats where any change in the order of the sums shows.
+    for &(m, n, k) in &[(64, 64, 64), (100, 70, 300), (37, 129, 45)] {
+        let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919 % 1013) as f32).sin()).collect();
+        let at: Vec<f32> = (0..m * k).map(|idx| a[(idx % m) * k + idx / m]).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729 % 2003) as f32).cos()).collect();
+        let rows = MatRef { data: &a, offset: 0, rs: k, cs: 1 };
+        let cols = MatRef { data: &at, offset: 0, rs: 1, cs: m };
+        let bm = MatRef { data: &b, offset: 0, rs: n, cs: 1 };
+        for kern in f32::gemm_kernels() {
+            let (mut c1, mut c2) = (vec![0.0f32; m * n], vec![0.0f32; m * n]);
+            gemm_with(kern, m, n, k, rows, bm, &mut c1, false);
+            gemm_with(kern, m, n, k, cols, bm, &mut c2, false);
+            assert!(c1.iter().zip(&c2).all(|(x, y)| x.to_bits() == y.to_bits()), "{} {m}x{n}x{k}", kern.name);
+        }
     }
 }
 

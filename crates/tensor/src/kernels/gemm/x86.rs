@@ -9,62 +9,83 @@ use std::arch::x86_64::*;
 
 use super::GemmKernel;
 
-/// Defines one micro-kernel.
+/// Defines one micro-kernel in two forms: `$name` reads a packed A strip
+/// (`a[p*MR + i]`), `$rows` reads `MR` rows of a row-major A in place
+/// (`a[i*lda + p]`), so a small product need not pack A at all.
 /// `$mr` rows × `$nv` vectors of `$lanes` lanes; `$feat` the target features.
 macro_rules! simd_kernel {
-    ($name:ident, $t:ty, $feat:literal, $mr:literal, $nv:literal, $lanes:literal,
+    ($name:ident, $rows:ident, $t:ty, $feat:literal, $mr:literal, $nv:literal, $lanes:literal,
      $zero:ident, $load:ident, $store:ident, $set1:ident, $fma:ident, $add:ident) => {
         /// # Safety
         /// The CPU has the target features; `a`, `b` hold `kc*MR`, `kc*NR`
         /// values; `c` addresses an `MR × NR` tile with row stride `ldc`.
         #[target_feature(enable = $feat)]
         unsafe fn $name(kc: usize, a: *const $t, b: *const $t, c: *mut $t, ldc: usize, accumulate: bool) {
-            const MR: usize = $mr;
-            const NV: usize = $nv;
-            const L: usize = $lanes;
-            // SAFETY (whole body): every pointer offset stays within the lengths
-            // the caller guarantees: a[p*MR + i] for p < kc, i < MR; b[p*NR + v*L
-            // .. +L] for v < NV; c[i*ldc + v*L .. +L] for i < MR.
-            unsafe {
-                // Fetch the C tile now so the read-modify-write at the end does
-                // not wait on it (its rows are ldc apart and often alias in L1).
-                if accumulate {
-                    for i in 0..MR {
-                        for v in 0..NV {
-                            _mm_prefetch::<_MM_HINT_T0>(c.add(i * ldc + v * L) as *const i8);
-                        }
-                    }
-                }
-                let mut acc = [[$zero(); NV]; MR];
-                let (mut ap, mut bp) = (a, b);
-                for _ in 0..kc {
-                    let mut bv = [$zero(); NV];
-                    for v in 0..NV {
-                        bv[v] = $load(bp.add(v * L));
-                    }
-                    for i in 0..MR {
-                        let av = $set1(*ap.add(i));
-                        for v in 0..NV {
-                            acc[i][v] = $fma(av, bv[v], acc[i][v]);
-                        }
-                    }
-                    ap = ap.add(MR);
-                    bp = bp.add(NV * L);
-                }
-                for i in 0..MR {
-                    for v in 0..NV {
-                        let cp = c.add(i * ldc + v * L);
-                        let r = if accumulate { $add($load(cp), acc[i][v]) } else { acc[i][v] };
-                        $store(cp, r);
-                    }
+            // SAFETY: the caller's contract, with A's element (i, p) at a + p*MR + i.
+            unsafe { simd_kernel!(@body $t, $mr, $nv, $lanes, $zero, $load, $store, $set1, $fma, $add;
+                kc, a, 1, $mr, b, c, ldc, accumulate) }
+        }
+
+        /// # Safety
+        /// The CPU has the target features; `a + i*lda + p` is readable for
+        /// `i < MR`, `p < kc`; `b` holds `kc*NR` values; `c` addresses an
+        /// `MR × NR` tile with row stride `ldc`.
+        #[target_feature(enable = $feat)]
+        unsafe fn $rows(kc: usize, a: *const $t, lda: usize, b: *const $t, c: *mut $t, ldc: usize, accumulate: bool) {
+            // SAFETY: the caller's contract, with A's element (i, p) at a + i*lda + p.
+            unsafe { simd_kernel!(@body $t, $mr, $nv, $lanes, $zero, $load, $store, $set1, $fma, $add;
+                kc, a, lda, 1, b, c, ldc, accumulate) }
+        }
+    };
+    (@body $t:ty, $mr:literal, $nv:literal, $lanes:literal,
+     $zero:ident, $load:ident, $store:ident, $set1:ident, $fma:ident, $add:ident;
+     $kc:ident, $a:ident, $ars:expr, $acs:expr, $b:ident, $c:ident, $ldc:ident, $accumulate:ident) => {{
+        const MR: usize = $mr;
+        const NV: usize = $nv;
+        const L: usize = $lanes;
+        let (kc, a, b, c, ldc, accumulate) = ($kc, $a, $b, $c, $ldc, $accumulate);
+        let (ars, acs): (usize, usize) = ($ars, $acs);
+        // Every pointer offset stays within the lengths the caller
+        // guarantees: a[i*ars + p*acs] for p < kc, i < MR; b[p*NR + v*L ..
+        // +L] for v < NV; c[i*ldc + v*L .. +L] for i < MR.
+        // Fetch the C tile now so the read-modify-write at the end does
+        // not wait on it (its rows are ldc apart and often alias in L1).
+        if accumulate {
+            for i in 0..MR {
+                for v in 0..NV {
+                    _mm_prefetch::<_MM_HINT_T0>(c.add(i * ldc + v * L) as *const i8);
                 }
             }
         }
-    };
+        let mut acc = [[$zero(); NV]; MR];
+        let (mut ap, mut bp) = (a, b);
+        for _ in 0..kc {
+            let mut bv = [$zero(); NV];
+            for v in 0..NV {
+                bv[v] = $load(bp.add(v * L));
+            }
+            for i in 0..MR {
+                let av = $set1(*ap.add(i * ars));
+                for v in 0..NV {
+                    acc[i][v] = $fma(av, bv[v], acc[i][v]);
+                }
+            }
+            ap = ap.add(acs);
+            bp = bp.add(NV * L);
+        }
+        for i in 0..MR {
+            for v in 0..NV {
+                let cp = c.add(i * ldc + v * L);
+                let r = if accumulate { $add($load(cp), acc[i][v]) } else { acc[i][v] };
+                $store(cp, r);
+            }
+        }
+    }};
 }
 
 simd_kernel!(
     f32_avx2,
+    f32_avx2_rows,
     f32,
     "avx2,fma",
     6,
@@ -79,6 +100,7 @@ simd_kernel!(
 );
 simd_kernel!(
     f32_avx512,
+    f32_avx512_rows,
     f32,
     "avx512f",
     12,
@@ -93,6 +115,7 @@ simd_kernel!(
 );
 simd_kernel!(
     f64_avx2,
+    f64_avx2_rows,
     f64,
     "avx2,fma",
     6,
@@ -107,6 +130,7 @@ simd_kernel!(
 );
 simd_kernel!(
     f64_avx512,
+    f64_avx512_rows,
     f64,
     "avx512f",
     12,
@@ -124,10 +148,26 @@ simd_kernel!(
 pub(super) fn f32_kernels() -> Vec<GemmKernel<f32>> {
     let mut ks = Vec::new();
     if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-        ks.push(GemmKernel { name: "avx2+fma", mr: 6, nr: 16, kc: 128, nc: 512, run: f32_avx2 });
+        ks.push(GemmKernel {
+            name: "avx2+fma",
+            mr: 6,
+            nr: 16,
+            kc: 128,
+            nc: 512,
+            run: f32_avx2,
+            run_rows: f32_avx2_rows,
+        });
     }
     if is_x86_feature_detected!("avx512f") {
-        ks.push(GemmKernel { name: "avx512f", mr: 12, nr: 32, kc: 128, nc: 512, run: f32_avx512 });
+        ks.push(GemmKernel {
+            name: "avx512f",
+            mr: 12,
+            nr: 32,
+            kc: 128,
+            nc: 512,
+            run: f32_avx512,
+            run_rows: f32_avx512_rows,
+        });
     }
     ks
 }
@@ -136,10 +176,26 @@ pub(super) fn f32_kernels() -> Vec<GemmKernel<f32>> {
 pub(super) fn f64_kernels() -> Vec<GemmKernel<f64>> {
     let mut ks = Vec::new();
     if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-        ks.push(GemmKernel { name: "avx2+fma", mr: 6, nr: 8, kc: 128, nc: 256, run: f64_avx2 });
+        ks.push(GemmKernel {
+            name: "avx2+fma",
+            mr: 6,
+            nr: 8,
+            kc: 128,
+            nc: 256,
+            run: f64_avx2,
+            run_rows: f64_avx2_rows,
+        });
     }
     if is_x86_feature_detected!("avx512f") {
-        ks.push(GemmKernel { name: "avx512f", mr: 12, nr: 16, kc: 128, nc: 256, run: f64_avx512 });
+        ks.push(GemmKernel {
+            name: "avx512f",
+            mr: 12,
+            nr: 16,
+            kc: 128,
+            nc: 256,
+            run: f64_avx512,
+            run_rows: f64_avx512_rows,
+        });
     }
     ks
 }
