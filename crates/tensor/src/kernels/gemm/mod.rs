@@ -202,6 +202,16 @@ pub(crate) fn gemm_with<T: Float>(
 }
 
 /// The blocked loops (see the module docs).
+///
+/// In parallel, a product with few rows, enough columns and an A read in
+/// place (a training layer's `x·Wᵀ` or `dy·W`: batch × features) is split by
+/// columns instead: each task owns a block of `NR`-strips of C, packs its
+/// own B strips and runs every slice of `k` on its block, so the product
+/// forks once rather than twice per `kc` slice, and the tiles split evenly
+/// (a 128-row batch is 11 strips of 12 rows: 6 and 5 by rows). 7–9% less
+/// time than the row split on the MNIST layers' products on 2 threads.
+/// A packed A (`dyᵀ·x`) keeps the row split: column tasks would each pack
+/// all of it.
 #[allow(clippy::too_many_arguments)]
 fn blocked<T: Float>(
     kern: GemmKernel<T>,
@@ -214,6 +224,59 @@ fn blocked<T: Float>(
     parallel: bool,
     acc: bool,
 ) {
+    assert!(c.len() >= m * n);
+    let out = Out { ptr: c.as_mut_ptr(), m, n };
+    let col_strips = n.div_ceil(kern.nr);
+    let threads = rayon::current_num_threads();
+    if parallel && m <= COLUMN_SPLIT_ROWS && a_in_place(&a) && col_strips >= 2 * threads {
+        // Several blocks a thread, so a thread that starts late (woken
+        // from sleep) takes fewer.
+        let per = col_strips.div_ceil(4 * threads);
+        (0..col_strips.div_ceil(per)).into_par_iter().for_each(|t| {
+            let (j0, j1) = (t * per * kern.nr, ((t + 1) * per * kern.nr).min(n));
+            panels(kern, m, k, a, b, out, j0..j1, false, acc);
+        });
+    } else {
+        panels(kern, m, k, a, b, out, 0..n, parallel, acc);
+    }
+}
+
+/// Products with at most this many rows are split by columns on several
+/// threads (see [`blocked`]); taller ones by groups of row strips, which
+/// share one packed B panel.
+const COLUMN_SPLIT_ROWS: usize = 512;
+
+/// The output C (`m × n`, row-major, row stride `n`) as a pointer, so that
+/// tasks can write disjoint column blocks of it: tasks of one product write
+/// disjoint tiles (split by rows or by columns), never the same element.
+#[derive(Clone, Copy)]
+struct Out<T> {
+    ptr: *mut T,
+    m: usize,
+    n: usize,
+}
+
+// SAFETY: an `Out` is only created by `blocked` from a `&mut [T]` of at
+// least m·n elements that outlives the product's tasks, and the tasks write
+// disjoint tiles of it (see `Out`); T itself is Send.
+unsafe impl<T: Send> Send for Out<T> {}
+// SAFETY: as for Send: shared across tasks, each writing only its own tiles.
+unsafe impl<T: Send> Sync for Out<T> {}
+
+/// LOOP 4 and 5 over the columns `cols` of C (see the module docs), with
+/// this thread's packing buffers; LOOP 3 in parallel when `parallel`.
+#[allow(clippy::too_many_arguments)]
+fn panels<T: Float>(
+    kern: GemmKernel<T>,
+    m: usize,
+    k: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    out: Out<T>,
+    cols: std::ops::Range<usize>,
+    parallel: bool,
+    acc: bool,
+) {
     let (mr, nr) = (kern.mr, kern.nr);
     let strips = m.div_ceil(mr);
     let group = group_size(strips, parallel);
@@ -223,27 +286,30 @@ fn blocked<T: Float>(
     // slot empty and allocates its own instead of sharing these.
     let [abuf, bbuf] = T::gemm_scratch().take();
     let mut apack = pack::AlignedBuf::reuse(abuf, strips * mr * kern.kc.min(k));
-    let mut bpack = pack::AlignedBuf::reuse(bbuf, kern.kc.min(k) * kern.nc.min(n).div_ceil(nr) * nr);
+    let width = cols.end - cols.start;
+    let mut bpack = pack::AlignedBuf::reuse(bbuf, kern.kc.min(k) * kern.nc.min(width).div_ceil(nr) * nr);
     // LOOP 4: slices of kc along the shared dimension. Each task packs its
-    // strip of A's m × kc panel on the first panel of B and reuses it after.
+    // strips of A's m × kc panel (those not read in place) on the first
+    // panel of B and reuses them after.
     for pc in (0..k).step_by(kern.kc) {
         let kc = kern.kc.min(k - pc);
         let ap = &mut apack.as_mut_slice()[..strips * mr * kc];
         // LOOP 5: panels of nc columns of C; each packed B panel stays in L2.
-        for jc in (0..n).step_by(kern.nc) {
-            let nc = kern.nc.min(n - jc);
+        for jc in cols.clone().step_by(kern.nc) {
+            let nc = kern.nc.min(cols.end - jc);
             let bp = &mut bpack.as_mut_slice()[..kc * nc.div_ceil(nr) * nr];
             pack::pack_b(bp, b, pc, kc, jc, nc, nr, parallel);
             let bp: &[T] = bp;
+            let first_panel = jc == cols.start;
             // A group of strips: every B strip is run against each of the
             // group's A strips in turn, so the current B strip stays in L1.
-            let run_group = |(g, (rows, agroup)): (usize, (&mut [T], &mut [T]))| {
+            let run_group = |(g, agroup): (usize, &mut [T])| {
                 let nstrips = agroup.len() / (kc * mr);
                 let row0 = g * group * mr;
                 // A full strip of a row-major A is read in place; the rest
                 // (a strided A, the last partial strip) is packed.
                 let in_place = |s: usize| a_in_place && row0 + (s + 1) * mr <= m;
-                if jc == 0 {
+                if first_panel {
                     for (s, astrip) in agroup.chunks_exact_mut(kc * mr).enumerate() {
                         if !in_place(s) {
                             pack::pack_a(astrip, a, row0 + s * mr, m, pc, kc, mr);
@@ -262,20 +328,18 @@ fn blocked<T: Float>(
                 for (t, bstrip) in bp.chunks_exact(kc * nr).enumerate() {
                     let col = jc + t * nr;
                     let ncols = nr.min(jc + nc - col);
-                    for (s, srows) in rows.chunks_mut(mr * n).enumerate().take(nstrips) {
-                        let mrows = srows.len() / n;
-                        tile(kern, kc, astrip(s), bstrip, &mut srows[col..], n, mrows, ncols, pc > 0 || acc);
+                    for s in 0..nstrips {
+                        let row = row0 + s * mr;
+                        let mrows = mr.min(m - row);
+                        tile(kern, kc, astrip(s), bstrip, out, row, col, mrows, ncols, pc > 0 || acc);
                     }
                 }
             };
             // LOOP 3: groups of strips of mr rows of C, one rayon task each.
             if parallel {
-                c.par_chunks_mut(group * mr * n)
-                    .zip(ap.par_chunks_mut(group * kc * mr))
-                    .enumerate()
-                    .for_each(run_group);
+                ap.par_chunks_mut(group * kc * mr).enumerate().for_each(run_group);
             } else {
-                c.chunks_mut(group * mr * n).zip(ap.chunks_mut(group * kc * mr)).enumerate().for_each(run_group);
+                ap.chunks_mut(group * kc * mr).enumerate().for_each(run_group);
             }
         }
     }
@@ -312,8 +376,8 @@ enum AStrip<'a, T> {
     Rows { data: &'a [T], lda: usize },
 }
 
-/// One `mrows × ncols` tile of C (at most `MR × NR`), from an A strip and a
-/// packed B strip.
+/// The `mrows × ncols` tile of C at `(row, col)` (at most `MR × NR`), from
+/// an A strip and a packed B strip. The caller's task owns that tile.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 fn tile<T: Float>(
@@ -321,43 +385,48 @@ fn tile<T: Float>(
     kc: usize,
     a: AStrip<'_, T>,
     b: &[T],
-    c: &mut [T],
-    ldc: usize,
+    out: Out<T>,
+    row: usize,
+    col: usize,
     mrows: usize,
     ncols: usize,
     accumulate: bool,
 ) {
     let (mr, nr) = (kern.mr, kern.nr);
     assert!(b.len() >= kc * nr);
+    assert!(mrows <= mr && ncols <= nr && row + mrows <= out.m && col + ncols <= out.n);
     match a {
         AStrip::Packed(a) => assert!(a.len() >= kc * mr),
         AStrip::Rows { data, lda } => assert!(mrows == mr && data.len() >= (mr - 1) * lda + kc),
     }
     // SAFETY (both calls): the asserts above bound the A strip (packed, or
     // mr rows of stride lda and kc columns) and the packed B strip; the
-    // caller passes a C tile or scratch of mr rows of stride ldc and nr columns.
+    // caller passes the C tile (asserted inside C below) or a scratch tile,
+    // mr rows of stride ldc and nr columns.
     let run = |c: *mut T, ldc: usize, accumulate: bool| unsafe {
         match a {
             AStrip::Packed(a) => (kern.run)(kc, a.as_ptr(), b.as_ptr(), c, ldc, accumulate),
             AStrip::Rows { data, lda } => (kern.run_rows)(kc, data.as_ptr(), lda, b.as_ptr(), c, ldc, accumulate),
         }
     };
+    // SAFETY: (row, col) is inside C's m × n elements (asserted above).
+    let corner = unsafe { out.ptr.add(row * out.n + col) };
     if mrows == mr && ncols == nr {
-        assert!(c.len() >= (mr - 1) * ldc + nr);
-        run(c.as_mut_ptr(), ldc, accumulate);
+        run(corner, out.n, accumulate);
     } else {
         // Edge tile: run the same kernel into a scratch tile, then add the
         // valid part, so edge elements are rounded exactly like inner ones.
         let mut scratch = [T::zero(); 16 * 64];
         assert!(mr * nr <= scratch.len());
         run(scratch.as_mut_ptr(), nr, false);
-        for i in 0..mrows {
-            let row = &mut c[i * ldc..i * ldc + ncols];
-            let src = &scratch[i * nr..i * nr + ncols];
+        for (i, src) in scratch.chunks_exact(nr).take(mrows).enumerate() {
+            // SAFETY: row `row + i` < m of C, columns col .. col + ncols ≤ n
+            // (asserted above), written only by the task that owns the tile.
+            let dst = unsafe { std::slice::from_raw_parts_mut(corner.add(i * out.n), ncols) };
             if accumulate {
-                row.iter_mut().zip(src).for_each(|(c, &s)| *c += s);
+                dst.iter_mut().zip(src).for_each(|(c, &s)| *c += s);
             } else {
-                row.copy_from_slice(src);
+                dst.copy_from_slice(&src[..ncols]);
             }
         }
     }

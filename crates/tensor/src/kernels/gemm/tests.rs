@@ -142,24 +142,28 @@ fn simd_kernels_agree_with_portable_on_random_floats() {
 
 #[test]
 fn result_is_bit_identical_on_one_and_two_threads() {
-    let (m, n, k) = (301, 517, 611);
-    let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919 % 1013) as f32).sin()).collect();
-    let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729 % 2003) as f32).cos()).collect();
-    // A column-major (packed) and row-major (read in place).
-    for am in [MatRef { data: &a, offset: 0, rs: 1, cs: m }, MatRef { data: &a, offset: 0, rs: k, cs: 1 }] {
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| {
-                let mut c = vec![0.0f32; m * n];
-                let bm = MatRef { data: &b, offset: 0, rs: n, cs: 1 };
-                gemm(m, n, k, am, bm, &mut c);
-                c
-            })
-        };
-        let one = run(1);
-        for threads in [2, 3] {
-            let many = run(threads);
-            assert!(one.iter().zip(&many).all(|(x, y)| x.to_bits() == y.to_bits()), "{threads} threads differ");
+    // A short product (split by columns on several threads) and a tall one
+    // (split by groups of row strips), each with A column-major (packed)
+    // and row-major (read in place).
+    for (m, n, k) in [(301, 517, 611), (700, 70, 130)] {
+        let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919 % 1013) as f32).sin()).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729 % 2003) as f32).cos()).collect();
+        for am in [MatRef { data: &a, offset: 0, rs: 1, cs: m }, MatRef { data: &a, offset: 0, rs: k, cs: 1 }] {
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                pool.install(|| {
+                    let mut c = vec![0.0f32; m * n];
+                    let bm = MatRef { data: &b, offset: 0, rs: n, cs: 1 };
+                    gemm(m, n, k, am, bm, &mut c);
+                    c
+                })
+            };
+            let one = run(1);
+            for threads in [2, 3] {
+                let many = run(threads);
+                let same = one.iter().zip(&many).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{m}x{n}x{k}: {threads} threads differ");
+            }
         }
     }
 }
