@@ -25,6 +25,10 @@
 //! Ops on tensors of at least 128K elements, and products of at least 96³
 //! multiply-adds, run on rayon's pool. Work is split into fixed-size pieces,
 //! never by thread count, so results are bit-identical on any number of threads.
+//! The program's main thread joins rayon's global pool on its first parallel
+//! op (unless the program built the pool first, or `STRATA_JOIN_POOL=0`), so
+//! that it works beside the pool's threads instead of sleeping while they
+//! work: see [`threads`].
 #![deny(missing_docs)]
 
 mod error;
@@ -39,6 +43,7 @@ pub mod scalar;
 mod shape;
 mod storage;
 mod tensor;
+pub mod threads;
 
 pub use error::{OrPanic, TensorError};
 pub use float::Float;

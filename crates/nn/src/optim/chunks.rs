@@ -34,7 +34,7 @@ pub(crate) fn for_each_chunk<T: Float>(
     f: impl Fn(&mut [T], &[T], &mut [&mut [T]]) + Sync + Send,
 ) {
     debug_assert!(grad.len() == param.len() && buffers.iter().all(|b| b.len() == param.len()));
-    if param.len() < PARALLEL || rayon::current_num_threads() == 1 {
+    if param.len() < PARALLEL || strata_tensor::threads::current_num_threads() == 1 {
         return match buffers {
             [] => f(param, grad, &mut []),
             [a] => f(param, grad, &mut [a.as_mut_slice()]),

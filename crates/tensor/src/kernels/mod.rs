@@ -13,6 +13,13 @@ pub(crate) mod tanh;
 /// f32 took 3× as long as a sequential one, and 256K ran 1.6× faster.
 pub(crate) const PAR_THRESHOLD: usize = 1 << 17;
 
+/// Whether an op over `len` elements forks onto rayon: at or above
+/// [`PAR_THRESHOLD`], with more than one thread to run on (asking lets the
+/// main thread join the pool, see [`crate::threads`]).
+pub(crate) fn par(len: usize) -> bool {
+    len >= PAR_THRESHOLD && crate::threads::current_num_threads() > 1
+}
+
 /// Work is split into chunks of this many elements, never by thread count, so
 /// results are identical whatever the number of rayon threads.
 pub(crate) const CHUNK: usize = 1 << 13;

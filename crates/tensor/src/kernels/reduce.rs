@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::{CHUNK, PAR_THRESHOLD};
+use super::{par, CHUNK};
 use crate::float::Float;
 use crate::storage::Storage;
 
@@ -28,7 +28,7 @@ pub(crate) fn sum_lanes<T: Float>(s: &[T]) -> T {
 
 /// Sum of a contiguous slice: partial sums of `CHUNK`-sized pieces, added in order.
 pub(crate) fn sum<T: Float>(s: &[T]) -> T {
-    if s.len() >= PAR_THRESHOLD {
+    if par(s.len()) {
         let parts: Vec<T> = s.par_chunks(CHUNK).map(sum_lanes).collect();
         parts.into_iter().fold(T::zero(), |a, b| a + b)
     } else {
@@ -57,7 +57,7 @@ pub(crate) fn fold_axis<T: Float>(
         return storage;
     }
     let out = storage.make_mut();
-    let parallel = src.len() >= PAR_THRESHOLD;
+    let parallel = par(src.len());
     let block = |o: usize, j0: usize, dst: &mut [T]| {
         let base = o * len * inner;
         for r in 0..len {
@@ -87,7 +87,7 @@ pub(crate) fn sum_axis<T: Float>(src: &[T], outer: usize, len: usize, inner: usi
         if len == 0 {
             return Storage::filled(outer, T::zero());
         }
-        if src.len() >= PAR_THRESHOLD {
+        if par(src.len()) {
             let mut out = Vec::with_capacity(outer);
             src.par_chunks_exact(len).map(sum).collect_into_vec(&mut out);
             return out.into();

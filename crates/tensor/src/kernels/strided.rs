@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use smallvec::SmallVec;
 
-use super::{CHUNK, PAR_THRESHOLD};
+use super::{par, CHUNK, PAR_THRESHOLD};
 use crate::layout::{coalesce, Layout};
 use crate::pool;
 use crate::storage::Storage;
@@ -58,7 +58,7 @@ fn drive<const N: usize, U: Send>(
         }
     };
     let chunk_len = rows_per_chunk * inner;
-    if out.len() >= PAR_THRESHOLD {
+    if par(out.len()) {
         out.par_chunks_mut(chunk_len).enumerate().for_each(|(i, c)| process(i, c));
     } else {
         out.chunks_mut(chunk_len).enumerate().for_each(|(i, c)| process(i, c));
@@ -73,7 +73,7 @@ where
     U: Copy + Default + Send + Sync + 'static,
 {
     let mut out = Storage::overwritten(n, U::default());
-    if n >= PAR_THRESHOLD {
+    if par(n) {
         out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| write(o, c * CHUNK));
     } else {
         write(&mut out, 0);

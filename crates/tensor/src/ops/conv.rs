@@ -32,7 +32,7 @@ const PARALLEL_MACS: usize = 1 << 20;
 pub(crate) const IMAGES_PER_PARTIAL: usize = 4;
 
 fn parallel(geo: &Geometry) -> bool {
-    geo.n > 1 && geo.n * geo.o * geo.l() * geo.k() >= PARALLEL_MACS && rayon::current_num_threads() > 1
+    geo.n > 1 && geo.n * geo.o * geo.l() * geo.k() >= PARALLEL_MACS && crate::threads::current_num_threads() > 1
 }
 
 /// Calls `f(n, part, cols)` for each image `n` with its `per_image`-long

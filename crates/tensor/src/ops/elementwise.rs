@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use crate::error::{OrPanic, TensorError};
 use crate::float::Float;
-use crate::kernels::{strided, CHUNK, PAR_THRESHOLD};
+use crate::kernels::{par, strided, CHUNK, PAR_THRESHOLD};
 use crate::scalar::sigmoid;
 use crate::shape::Shape;
 use crate::storage::Storage;
@@ -138,7 +138,7 @@ impl<T: Float> Tensor<T> {
         let src = self.contiguous_data();
         let mut storage = Storage::scratch(src.len(), T::zero());
         let out = storage.make_mut();
-        if src.len() >= PAR_THRESHOLD {
+        if par(src.len()) {
             out.par_chunks_mut(CHUNK).zip(src.par_chunks(CHUNK)).for_each(|(o, s)| T::tanh_slice(s, o));
         } else {
             T::tanh_slice(&src, out);
@@ -160,7 +160,7 @@ impl<T: Float> Tensor<T> {
             }
         };
         let data = self.as_mut_slice();
-        if data.len() >= PAR_THRESHOLD {
+        if par(data.len()) {
             data.par_chunks_mut(CHUNK).for_each(run);
         } else {
             run(data);
@@ -172,7 +172,7 @@ impl<T: Float> Tensor<T> {
     pub fn map_in_place(&mut self, f: impl Fn(T) -> T + Sync + Send) {
         let data = self.as_mut_slice();
         let run = |d: &mut [T]| d.iter_mut().for_each(|x| *x = f(*x));
-        if data.len() >= PAR_THRESHOLD {
+        if par(data.len()) {
             data.par_chunks_mut(CHUNK).for_each(run);
         } else {
             run(data);

@@ -100,7 +100,7 @@ impl<T: Float> Tensor<T> {
         };
         if m * n > 0 {
             // Many small products: one per task. Few large ones: gemm splits each.
-            if batch > 1 && m * n * k < 256 * 256 * 256 {
+            if batch > 1 && m * n * k < 256 * 256 * 256 && crate::threads::current_num_threads() > 1 {
                 out.par_chunks_mut(m * n).enumerate().for_each(one);
             } else {
                 out.chunks_mut(m * n).enumerate().for_each(one);

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::error::TensorError;
 use crate::float::Float;
-use crate::kernels::PAR_THRESHOLD;
+use crate::kernels::par;
 use crate::tensor::Tensor;
 
 /// A pooling window: size, stride and zero padding, each `(rows, columns)`.
@@ -158,7 +158,7 @@ impl<T: Float> Tensor<T> {
                 }
             }
         };
-        if x.len() >= PAR_THRESHOLD && plane_out > 0 {
+        if par(x.len()) && plane_out > 0 {
             out.par_chunks_mut(plane_out)
                 .zip(arg.par_chunks_mut(plane_out))
                 .enumerate()

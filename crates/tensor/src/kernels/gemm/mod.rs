@@ -192,7 +192,7 @@ pub(crate) fn gemm_with<T: Float>(
         }
         return small(m, n, k, a, b, c);
     }
-    let parallel = m * n * k >= PARALLEL && m > kern.mr && rayon::current_num_threads() > 1;
+    let parallel = m * n * k >= PARALLEL && m > kern.mr && crate::threads::current_num_threads() > 1;
     if parallel && rayon::current_thread_index().is_none() {
         // Enter the pool once: every parallel loop started from outside it
         // pays a cross-thread wake-up, and a blocked product has several.
