@@ -17,7 +17,8 @@ fn main() {
     let lib = args.get(1).map(String::as_str).unwrap_or("strata");
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1024);
     let reps: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10);
-    let threads = rayon::current_num_threads();
+    // Strata's count (the main thread joins the pool, as in a Strata program).
+    let threads = strata_tensor::threads::current_num_threads();
     // SAFETY: no other thread reads the environment yet.
     unsafe { std::env::set_var("MATMUL_NUM_THREADS", threads.to_string()) };
     let (a, b) = (random_vec(n * n, 1), random_vec(n * n, 2));

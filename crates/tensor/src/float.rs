@@ -57,10 +57,11 @@ pub trait Float:
     #[doc(hidden)]
     fn gemm_kernels() -> Vec<GemmKernel<Self>>;
 
-    /// This thread's two matmul packing buffers (A strips, B panel), kept
-    /// between products so a product neither allocates nor zeroes them.
+    /// This thread's matmul packing buffers (A strips, B panel, and all of
+    /// A packed once for the tasks of a column-split product), kept between
+    /// products so a product neither allocates nor zeroes them.
     #[doc(hidden)]
-    fn gemm_scratch() -> &'static LocalKey<Cell<[Vec<Self>; 2]>>;
+    fn gemm_scratch() -> &'static LocalKey<Cell<[Vec<Self>; 3]>>;
 
     /// `dst[i] = tanh(src[i])` (slices of equal length), vectorised for `f32`.
     #[doc(hidden)]
@@ -89,8 +90,8 @@ impl Float for f32 {
     fn gemm_kernels() -> Vec<GemmKernel<Self>> {
         crate::kernels::gemm::all_f32()
     }
-    fn gemm_scratch() -> &'static LocalKey<Cell<[Vec<Self>; 2]>> {
-        thread_local! { static SCRATCH: Cell<[Vec<f32>; 2]> = const { Cell::new([Vec::new(), Vec::new()]) }; }
+    fn gemm_scratch() -> &'static LocalKey<Cell<[Vec<Self>; 3]>> {
+        thread_local! { static SCRATCH: Cell<[Vec<f32>; 3]> = const { Cell::new([Vec::new(), Vec::new(), Vec::new()]) }; }
         &SCRATCH
     }
     fn tanh_slice(src: &[Self], dst: &mut [Self]) {
@@ -120,8 +121,8 @@ impl Float for f64 {
     fn gemm_kernels() -> Vec<GemmKernel<Self>> {
         crate::kernels::gemm::all_f64()
     }
-    fn gemm_scratch() -> &'static LocalKey<Cell<[Vec<Self>; 2]>> {
-        thread_local! { static SCRATCH: Cell<[Vec<f64>; 2]> = const { Cell::new([Vec::new(), Vec::new()]) }; }
+    fn gemm_scratch() -> &'static LocalKey<Cell<[Vec<Self>; 3]>> {
+        thread_local! { static SCRATCH: Cell<[Vec<f64>; 3]> = const { Cell::new([Vec::new(), Vec::new(), Vec::new()]) }; }
         &SCRATCH
     }
     fn tanh_slice(src: &[Self], dst: &mut [Self]) {

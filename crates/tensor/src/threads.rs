@@ -23,7 +23,8 @@
 //! first parallel op, when the pool would have one thread, or when
 //! `STRATA_JOIN_POOL=0` is set; other threads are never joined.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// Set once the main thread has tried to join (whatever the outcome).
 static TRIED: AtomicBool = AtomicBool::new(false);
@@ -35,7 +36,64 @@ pub fn current_num_threads() -> usize {
     if rayon::current_thread_index().is_none() && !TRIED.load(Ordering::Relaxed) {
         join_as_main();
     }
-    rayon::current_num_threads()
+    let n = rayon::current_num_threads();
+    if n > 1 {
+        keep_warm(n);
+    }
+    n
+}
+
+/// How long a worker keeps looking for work after the last parallel job it
+/// ran before rayon may put it to sleep.
+const LINGER: Duration = Duration::from_millis(1);
+
+/// Workers currently running [`linger`].
+static LINGERING: AtomicUsize = AtomicUsize::new(0);
+
+/// How many workers are keeping themselves awake after recent parallel
+/// work (see [`keep_warm`]); for tests.
+#[doc(hidden)]
+#[must_use]
+pub fn lingering_workers() -> usize {
+    LINGERING.load(Ordering::Relaxed)
+}
+
+/// Keeps the pool's other workers awake between parallel ops.
+///
+/// Rayon puts an idle worker to sleep after a few microseconds of finding
+/// no work, and waking it takes 10–30 µs on the virtual machines we
+/// measure on: a `join` of two 20 µs halves after a 20 µs serial gap took
+/// 37–51 µs, longer than running both halves on one thread. A training
+/// step alternates short serial ops with parallel products, so every
+/// product paid that. Each parallel op therefore makes sure the other
+/// workers run a job that keeps asking rayon for work (and runs what it
+/// finds) until [`LINGER`] passes with none, the way OpenMP runtimes spin
+/// before they sleep.
+fn keep_warm(threads: usize) {
+    // Only a worker: a caller outside the pool sleeps while it works
+    // anyway, and spinning workers would slow the ops it runs alone.
+    let Some(me) = rayon::current_thread_index() else { return };
+    if LINGERING.fetch_add(1, Ordering::Relaxed) < threads - 1 {
+        rayon::spawn(move || linger(me));
+    } else {
+        LINGERING.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The body of [`keep_warm`]'s job. On the thread that spawned it (which
+/// may pop it back itself) it returns at once.
+fn linger(spawner: usize) {
+    if rayon::current_thread_index() != Some(spawner) {
+        let mut deadline = Instant::now() + LINGER;
+        while Instant::now() < deadline {
+            match rayon::yield_now() {
+                Some(rayon::Yield::Executed) => deadline = Instant::now() + LINGER,
+                // Give the core to any other runnable thread, then look again.
+                _ => std::thread::yield_now(),
+            }
+        }
+    }
+    LINGERING.fetch_sub(1, Ordering::Relaxed);
 }
 
 /// Whether the calling thread runs as one of rayon's workers (after

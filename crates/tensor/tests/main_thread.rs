@@ -40,6 +40,12 @@ fn main() {
         );
     }
 
+    // The other workers stay awake for a while after parallel work, at most
+    // one each, and then stop.
+    assert!(threads::lingering_workers() < threads_wanted.max(1), "at most one lingering job a worker");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(threads::lingering_workers(), 0, "workers stop lingering when no work comes");
+
     // Another thread never joins; its products go to the same pool and
     // give the same bits, as does a one-thread pool.
     let (other, other_in_pool) = std::thread::spawn(|| {

@@ -144,6 +144,13 @@ const SMALL: usize = 32 * 32 * 32;
 /// below it one thread is faster than fork-join. Measured in `benches/matmul`.
 const PARALLEL: usize = 96 * 96 * 96;
 
+/// The same for a caller outside rayon's pool (a thread other than the
+/// main one, or any thread when the program built the pool itself): it
+/// sleeps while the pool works and waking it again costs 10–30 µs, so 2
+/// threads lost to 1 up to 128³ (`matmul_peer` with `STRATA_JOIN_POOL=0`:
+/// 96³ 67 vs 172 GFLOP/s, 128³ 111 vs 194) and won from 160³ (233 vs 183).
+const PARALLEL_OUTSIDE: usize = 144 * 144 * 144;
+
 /// `c` (contiguous `m × n`, any values on entry) ← `a (m × k) · b (k × n)`.
 /// Every element is written, so the caller need not zero a fresh buffer.
 pub(crate) fn gemm<T: Float>(m: usize, n: usize, k: usize, a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
@@ -194,6 +201,9 @@ pub(crate) fn gemm_with<T: Float>(
     }
     let parallel = m * n * k >= PARALLEL && m > kern.mr && crate::threads::current_num_threads() > 1;
     if parallel && rayon::current_thread_index().is_none() {
+        if m * n * k < PARALLEL_OUTSIDE {
+            return blocked(kern, m, n, k, a, b, c, false, acc);
+        }
         // Enter the pool once: every parallel loop started from outside it
         // pays a cross-thread wake-up, and a blocked product has several.
         return rayon::scope(|_| blocked(kern, m, n, k, a, b, c, true, acc));
@@ -203,15 +213,13 @@ pub(crate) fn gemm_with<T: Float>(
 
 /// The blocked loops (see the module docs).
 ///
-/// In parallel, a product with few rows, enough columns and an A read in
-/// place (a training layer's `x·Wᵀ` or `dy·W`: batch × features) is split by
-/// columns instead: each task owns a block of `NR`-strips of C, packs its
+/// In parallel, a product with few rows and enough columns (a training
+/// layer's `x·Wᵀ`, `dy·W`, `dyᵀ·x`: batch or features × features) is split
+/// by columns instead: each task owns a block of `NR`-strips of C, packs its
 /// own B strips and runs every slice of `k` on its block, so the product
 /// forks once rather than twice per `kc` slice, and the tiles split evenly
-/// (a 128-row batch is 11 strips of 12 rows: 6 and 5 by rows). 7–9% less
-/// time than the row split on the MNIST layers' products on 2 threads.
-/// A packed A (`dyᵀ·x`) keeps the row split: column tasks would each pack
-/// all of it.
+/// (a 128-row batch is 11 strips of 12 rows: 6 and 5 by rows). An A that
+/// is not read in place is packed whole first, once, for every task.
 #[allow(clippy::too_many_arguments)]
 fn blocked<T: Float>(
     kern: GemmKernel<T>,
@@ -228,17 +236,39 @@ fn blocked<T: Float>(
     let out = Out { ptr: c.as_mut_ptr(), m, n };
     let col_strips = n.div_ceil(kern.nr);
     let threads = rayon::current_num_threads();
-    if parallel && m <= COLUMN_SPLIT_ROWS && a_in_place(&a) && col_strips >= 2 * threads {
-        // Several blocks a thread, so a thread that starts late (woken
-        // from sleep) takes fewer.
-        let per = col_strips.div_ceil(4 * threads);
-        (0..col_strips.div_ceil(per)).into_par_iter().for_each(|t| {
-            let (j0, j1) = (t * per * kern.nr, ((t + 1) * per * kern.nr).min(n));
-            panels(kern, m, k, a, b, out, j0..j1, false, acc);
-        });
-    } else {
-        panels(kern, m, k, a, b, out, 0..n, parallel, acc);
+    if !(parallel && m <= COLUMN_SPLIT_ROWS && col_strips >= 2 * threads) {
+        return panels(kern, m, k, a, None, b, out, 0..n, parallel, acc);
     }
+    // The whole of A, packed slice by slice, unless it is read in place:
+    // in this thread's third scratch buffer, out of its slot while the
+    // tasks (one of them on this thread) use the other two.
+    let [abuf, bbuf, whole] = T::gemm_scratch().take();
+    T::gemm_scratch().set([abuf, bbuf, Vec::new()]);
+    let strips = m.div_ceil(kern.mr);
+    let (mut packed, kept) = if a_in_place(&a) {
+        (None, whole)
+    } else {
+        (Some(pack::AlignedBuf::reuse(whole, strips * kern.mr * k)), Vec::new())
+    };
+    if let Some(dst) = packed.as_mut().map(pack::AlignedBuf::as_mut_slice) {
+        for pc in (0..k).step_by(kern.kc) {
+            let kc = kern.kc.min(k - pc);
+            let slice = &mut dst[strips * kern.mr * pc..][..strips * kern.mr * kc];
+            for (s, strip) in slice.chunks_exact_mut(kc * kern.mr).enumerate() {
+                pack::pack_a(strip, a, s * kern.mr, m, pc, kc, kern.mr);
+            }
+        }
+    }
+    let packed_a = packed.as_mut().map(|p| &*p.as_mut_slice());
+    // Several blocks a thread, so a thread that starts late (woken from
+    // sleep) takes fewer.
+    let per = col_strips.div_ceil(4 * threads);
+    (0..col_strips.div_ceil(per)).into_par_iter().for_each(|t| {
+        let (j0, j1) = (t * per * kern.nr, ((t + 1) * per * kern.nr).min(n));
+        panels(kern, m, k, a, packed_a, b, out, j0..j1, false, acc);
+    });
+    let [abuf, bbuf, _] = T::gemm_scratch().take();
+    T::gemm_scratch().set([abuf, bbuf, packed.map_or(kept, pack::AlignedBuf::into_vec)]);
 }
 
 /// Products with at most this many rows are split by columns on several
@@ -265,12 +295,15 @@ unsafe impl<T: Send> Sync for Out<T> {}
 
 /// LOOP 4 and 5 over the columns `cols` of C (see the module docs), with
 /// this thread's packing buffers; LOOP 3 in parallel when `parallel`.
+/// `packed_a`, when given, is all of A packed by [`blocked`] (slice `pc`
+/// at `strips·MR·pc`), used instead of packing it here.
 #[allow(clippy::too_many_arguments)]
 fn panels<T: Float>(
     kern: GemmKernel<T>,
     m: usize,
     k: usize,
     a: MatRef<'_, T>,
+    packed_a: Option<&[T]>,
     b: MatRef<'_, T>,
     out: Out<T>,
     cols: std::ops::Range<usize>,
@@ -284,8 +317,9 @@ fn panels<T: Float>(
     // This thread's packing buffers, taken out of its slot so that a product
     // run by this thread while it waits on rayon (a nested one) finds the
     // slot empty and allocates its own instead of sharing these.
-    let [abuf, bbuf] = T::gemm_scratch().take();
-    let mut apack = pack::AlignedBuf::reuse(abuf, strips * mr * kern.kc.min(k));
+    let [abuf, bbuf, whole] = T::gemm_scratch().take();
+    let alen = if packed_a.is_some() { 0 } else { strips * mr * kern.kc.min(k) };
+    let mut apack = pack::AlignedBuf::reuse(abuf, alen);
     let width = cols.end - cols.start;
     let mut bpack = pack::AlignedBuf::reuse(bbuf, kern.kc.min(k) * kern.nc.min(width).div_ceil(nr) * nr);
     // LOOP 4: slices of kc along the shared dimension. Each task packs its
@@ -293,7 +327,8 @@ fn panels<T: Float>(
     // panel of B and reuses them after.
     for pc in (0..k).step_by(kern.kc) {
         let kc = kern.kc.min(k - pc);
-        let ap = &mut apack.as_mut_slice()[..strips * mr * kc];
+        let ap = &mut apack.as_mut_slice()[..alen.min(strips * mr * kc)];
+        let pre = packed_a.map(|p| &p[strips * mr * pc..][..strips * mr * kc]);
         // LOOP 5: panels of nc columns of C; each packed B panel stays in L2.
         for jc in cols.clone().step_by(kern.nc) {
             let nc = kern.nc.min(cols.end - jc);
@@ -303,20 +338,12 @@ fn panels<T: Float>(
             let first_panel = jc == cols.start;
             // A group of strips: every B strip is run against each of the
             // group's A strips in turn, so the current B strip stays in L1.
-            let run_group = |(g, agroup): (usize, &mut [T])| {
-                let nstrips = agroup.len() / (kc * mr);
+            let run_group = |g: usize, agroup: &[T]| {
                 let row0 = g * group * mr;
+                let nstrips = group.min(strips - g * group);
                 // A full strip of a row-major A is read in place; the rest
                 // (a strided A, the last partial strip) is packed.
                 let in_place = |s: usize| a_in_place && row0 + (s + 1) * mr <= m;
-                if first_panel {
-                    for (s, astrip) in agroup.chunks_exact_mut(kc * mr).enumerate() {
-                        if !in_place(s) {
-                            pack::pack_a(astrip, a, row0 + s * mr, m, pc, kc, mr);
-                        }
-                    }
-                }
-                let agroup: &[T] = agroup;
                 let astrip = |s: usize| {
                     if in_place(s) {
                         let start = a.offset + (row0 + s * mr) * a.rs + pc;
@@ -335,15 +362,33 @@ fn panels<T: Float>(
                     }
                 }
             };
+            let pack_group = |g: usize, agroup: &mut [T]| {
+                let row0 = g * group * mr;
+                if first_panel {
+                    for (s, astrip) in agroup.chunks_exact_mut(kc * mr).enumerate() {
+                        if !(a_in_place && row0 + (s + 1) * mr <= m) {
+                            pack::pack_a(astrip, a, row0 + s * mr, m, pc, kc, mr);
+                        }
+                    }
+                }
+            };
             // LOOP 3: groups of strips of mr rows of C, one rayon task each.
-            if parallel {
-                ap.par_chunks_mut(group * kc * mr).enumerate().for_each(run_group);
-            } else {
-                ap.chunks_mut(group * kc * mr).enumerate().for_each(run_group);
+            let gsize = group * kc * mr;
+            match (pre, parallel) {
+                (Some(pre), true) => pre.par_chunks(gsize).enumerate().for_each(|(g, ag)| run_group(g, ag)),
+                (Some(pre), false) => pre.chunks(gsize).enumerate().for_each(|(g, ag)| run_group(g, ag)),
+                (None, true) => ap.par_chunks_mut(gsize).enumerate().for_each(|(g, ag)| {
+                    pack_group(g, ag);
+                    run_group(g, ag);
+                }),
+                (None, false) => ap.chunks_mut(gsize).enumerate().for_each(|(g, ag)| {
+                    pack_group(g, ag);
+                    run_group(g, ag);
+                }),
             }
         }
     }
-    T::gemm_scratch().set([apack.into_vec(), bpack.into_vec()]);
+    T::gemm_scratch().set([apack.into_vec(), bpack.into_vec(), whole]);
 }
 
 /// Strips of A per task: eight keep the current B strip in L1 across more
