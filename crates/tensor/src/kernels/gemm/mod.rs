@@ -312,7 +312,7 @@ fn panels<T: Float>(
 ) {
     let (mr, nr) = (kern.mr, kern.nr);
     let strips = m.div_ceil(mr);
-    let group = group_size(strips, parallel);
+    let group = group_size(strips, parallel, out.n);
     let a_in_place = a_in_place(&a);
     // This thread's packing buffers, taken out of its slot so that a product
     // run by this thread while it waits on rayon (a nested one) finds the
@@ -391,16 +391,19 @@ fn panels<T: Float>(
     T::gemm_scratch().set([apack.into_vec(), bpack.into_vec(), whole]);
 }
 
-/// Strips of A per task: eight keep the current B strip in L1 across more
-/// kernel calls (2–4% faster at n ≤ 256 than one strip a task, in paired
-/// in-process runs); a parallel product takes fewer so that every thread
+/// Strips of A per task. Up to eight for a C at most 512 wide: the current
+/// B strip then stays in L1 across several kernel calls (2–4% faster at
+/// n ≤ 256 than one strip a task, in paired in-process runs). One for a
+/// wider C, whose tiles in one column of strips are a whole row stride
+/// apart (4 KiB and more, one L1 set): n = 1,024 and 2,048 ran 8% and 19%
+/// slower grouped. A parallel product takes fewer so that every thread
 /// gets several tasks.
-fn group_size(strips: usize, parallel: bool) -> usize {
-    const MAX: usize = 8;
+fn group_size(strips: usize, parallel: bool, n: usize) -> usize {
+    let max = if n <= 512 { 8 } else { 1 };
     if parallel {
-        strips.div_ceil(4 * rayon::current_num_threads()).clamp(1, MAX)
+        strips.div_ceil(4 * rayon::current_num_threads()).clamp(1, max)
     } else {
-        MAX
+        max
     }
 }
 
