@@ -6,26 +6,15 @@ use super::GemmKernel;
 use crate::float::Float;
 
 /// f32: a 4 × 8 tile (eight SSE registers of accumulators).
-pub(super) const F32: GemmKernel<f32> = GemmKernel {
-    name: "portable",
-    mr: 4,
-    nr: 8,
-    kc: 256,
-    nc: 512,
-    run: run::<f32, 4, 8>,
-    run_rows: run_rows::<f32, 4, 8>,
-};
+pub(super) const F32: GemmKernel<f32> = kernel::<f32, 4, 8>(512);
 
 /// f64: a 4 × 4 tile.
-pub(super) const F64: GemmKernel<f64> = GemmKernel {
-    name: "portable",
-    mr: 4,
-    nr: 4,
-    kc: 256,
-    nc: 256,
-    run: run::<f64, 4, 4>,
-    run_rows: run_rows::<f64, 4, 4>,
-};
+pub(super) const F64: GemmKernel<f64> = kernel::<f64, 4, 4>(256);
+
+/// The portable kernel for an `MR × NR` tile and `nc` columns per B panel.
+const fn kernel<T: Float, const MR: usize, const NR: usize>(nc: usize) -> GemmKernel<T> {
+    GemmKernel { name: "portable", mr: MR, nr: NR, kc: 256, nc, run: run::<T, MR, NR>, run_rows: run_rows::<T, MR, NR> }
+}
 
 /// # Safety
 /// `a`, `b` hold `kc*MR`, `kc*NR` values; `c` addresses an `MR × NR` tile
