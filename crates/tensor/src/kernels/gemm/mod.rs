@@ -338,14 +338,14 @@ fn panels<T: Float>(
             let first_panel = jc == cols.start;
             // A group of strips: every B strip is run against each of the
             // group's A strips in turn, so the current B strip stays in L1.
+            // A full strip of a row-major A (its first row given) is read in
+            // place; the rest (a strided A, the last partial strip) is packed.
+            let in_place = |row: usize| a_in_place && row + mr <= m;
             let run_group = |g: usize, agroup: &[T]| {
                 let row0 = g * group * mr;
                 let nstrips = group.min(strips - g * group);
-                // A full strip of a row-major A is read in place; the rest
-                // (a strided A, the last partial strip) is packed.
-                let in_place = |s: usize| a_in_place && row0 + (s + 1) * mr <= m;
                 let astrip = |s: usize| {
-                    if in_place(s) {
+                    if in_place(row0 + s * mr) {
                         let start = a.offset + (row0 + s * mr) * a.rs + pc;
                         AStrip::Rows { data: &a.data[start..], lda: a.rs }
                     } else {
@@ -366,25 +366,27 @@ fn panels<T: Float>(
                 let row0 = g * group * mr;
                 if first_panel {
                     for (s, astrip) in agroup.chunks_exact_mut(kc * mr).enumerate() {
-                        if !(a_in_place && row0 + (s + 1) * mr <= m) {
+                        if !in_place(row0 + s * mr) {
                             pack::pack_a(astrip, a, row0 + s * mr, m, pc, kc, mr);
                         }
                     }
                 }
             };
             // LOOP 3: groups of strips of mr rows of C, one rayon task each.
+            // A packed whole by `blocked` comes with a column task, which
+            // runs its rows on its own thread.
             let gsize = group * kc * mr;
-            match (pre, parallel) {
-                (Some(pre), true) => pre.par_chunks(gsize).enumerate().for_each(|(g, ag)| run_group(g, ag)),
-                (Some(pre), false) => pre.chunks(gsize).enumerate().for_each(|(g, ag)| run_group(g, ag)),
-                (None, true) => ap.par_chunks_mut(gsize).enumerate().for_each(|(g, ag)| {
-                    pack_group(g, ag);
-                    run_group(g, ag);
-                }),
-                (None, false) => ap.chunks_mut(gsize).enumerate().for_each(|(g, ag)| {
-                    pack_group(g, ag);
-                    run_group(g, ag);
-                }),
+            let pack_and_run = |(g, ag): (usize, &mut [T])| {
+                pack_group(g, ag);
+                run_group(g, ag);
+            };
+            if let Some(pre) = pre {
+                debug_assert!(!parallel, "a column task runs its rows on one thread");
+                pre.chunks(gsize).enumerate().for_each(|(g, ag)| run_group(g, ag));
+            } else if parallel {
+                ap.par_chunks_mut(gsize).enumerate().for_each(pack_and_run);
+            } else {
+                ap.chunks_mut(gsize).enumerate().for_each(pack_and_run);
             }
         }
     }
