@@ -29,6 +29,11 @@ use std::time::{Duration, Instant};
 /// Set once the main thread has tried to join (whatever the outcome).
 static TRIED: AtomicBool = AtomicBool::new(false);
 
+thread_local! {
+    /// True on the thread that joined rayon's pool as worker 0.
+    static JOINED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// The number of threads a parallel op on this thread would use, after
 /// letting the main thread join rayon's global pool (see the module docs).
 /// Every parallel op in Strata asks this before it forks.
@@ -69,21 +74,30 @@ pub fn lingering_workers() -> usize {
 /// workers run a job that keeps asking rayon for work (and runs what it
 /// finds) until [`LINGER`] passes with none, the way OpenMP runtimes spin
 /// before they sleep.
+///
+/// Only the thread that joined the pool (the main thread) asks, and the job
+/// never lingers on it: a worker runs the jobs it steals while it waits
+/// inside a `join`, and one that stole a lingering job would wait up to
+/// [`LINGER`] past its own join. Left to any worker (a helper forking a
+/// nested product inside a conv task, say), the main thread could steal
+/// such a job from the helper while it waits. The main thread's jobs are
+/// stolen oldest first, so an idle helper takes the lingering job before
+/// the work forked after it.
 fn keep_warm(threads: usize) {
-    // Only a worker: a caller outside the pool sleeps while it works
-    // anyway, and spinning workers would slow the ops it runs alone.
-    let Some(me) = rayon::current_thread_index() else { return };
+    if !JOINED.get() {
+        return;
+    }
     if LINGERING.fetch_add(1, Ordering::Relaxed) < threads - 1 {
-        rayon::spawn(move || linger(me));
+        rayon::spawn(linger);
     } else {
         LINGERING.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
-/// The body of [`keep_warm`]'s job. On the thread that spawned it (which
-/// may pop it back itself) it returns at once.
-fn linger(spawner: usize) {
-    if rayon::current_thread_index() != Some(spawner) {
+/// The body of [`keep_warm`]'s job. On the main thread (which may pop it
+/// back itself) it returns at once.
+fn linger() {
+    if !JOINED.get() {
         let mut deadline = Instant::now() + LINGER;
         while Instant::now() < deadline {
             match rayon::yield_now() {
@@ -112,7 +126,9 @@ fn join_as_main() {
     }
     // Fails when the program built or used the global pool already: then
     // it stays as the program made it.
-    let _ = rayon::ThreadPoolBuilder::new().use_current_thread().build_global();
+    if rayon::ThreadPoolBuilder::new().use_current_thread().build_global().is_ok() {
+        JOINED.set(true);
+    }
 }
 
 /// The thread count rayon's global pool would start with by default.
