@@ -18,10 +18,13 @@
 //! What that changes for a program: on the main thread, rayon's global pool
 //! has one worker fewer of its own threads (the main thread is one), and
 //! while the main thread waits inside a parallel call it may run other
-//! work queued on the pool, as any rayon worker does. Nothing changes when
-//! the program built the global pool itself, or used it, before Strata's
-//! first parallel op, when the pool would have one thread, or when
-//! `STRATA_JOIN_POOL=0` is set; other threads are never joined.
+//! work queued on the pool, as any rayon worker does; and after the main
+//! thread's parallel work the other workers keep looking for more for 1 ms
+//! before they sleep (see `keep_warm`), using the other cores meanwhile.
+//! Nothing changes when the program built the global pool itself, or used
+//! it, before Strata's first parallel op, when the pool would have one
+//! thread, or when `STRATA_JOIN_POOL=0` is set; other threads are never
+//! joined.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
