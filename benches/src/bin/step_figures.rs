@@ -12,7 +12,8 @@
 //! pairs of one Strata and one candle run back to back in one process, so a
 //! slow spell of a shared host hits both; prints each median and the median
 //! of the pairs' ratios), `mnist-sgd`, `mnist-adamw` (784-256-128-10, batch 128),
-//! `lite-sgd`, `lite-adamw` (64-128-10, batch 64). Each step is the loop a
+//! `lite-sgd`, `lite-adamw` (64-128-10, batch 64), `products` (each matrix
+//! product of the MNIST step alone, STEPS times: median and GFLOP/s). Each step is the loop a
 //! user writes (a `Tape` per step, `cross_entropy`, `backward`, `opt.step`)
 //! over 16 random batches in turn, like the criterion bench.
 //! `STEP_IN_POOL=1` runs each step inside rayon's pool (`rayon::scope`), so
@@ -36,6 +37,9 @@ fn main() {
     }
     if workload == "xor" || workload == "xor-candle" {
         return xor(steps, workload == "xor-candle");
+    }
+    if workload == "products" {
+        return products(steps);
     }
     let (sizes, batch): (&[usize], usize) = match workload.split('-').next() {
         Some("mnist") => (&[784, 256, 128, 10], 128),
@@ -71,11 +75,17 @@ fn main() {
             let _ = writeln!(std::io::stdout(), "steps {}..: median {:.1} us", w * 200, m * 1e6);
         }
     }
-    let median = median(&mut times[steps / 10..]);
+    // `median` sorts the steps after the first tenth: read the tenth
+    // percentile off the same slice (a shared host's slow spells lengthen
+    // the upper part, so the lower quantile moves less between runs).
+    let timed = &mut times[steps / 10..];
+    let median = median(timed);
+    let p10 = timed[timed.len() / 10];
     let _ = writeln!(
         std::io::stdout(),
-        "{workload}: {steps} steps, median {:.1} us a step (threads {})",
+        "{workload}: {steps} steps, median {:.1} us a step, p10 {:.1} us (threads {})",
         median * 1e6,
+        p10 * 1e6,
         rayon::current_num_threads()
     );
 }
@@ -120,6 +130,52 @@ fn xor_pairs(pairs: usize) {
         s * 1e3,
         c * 1e3
     );
+}
+
+/// Each matrix product of one MNIST step (784-256-128-10, batch 128), as
+/// the step runs it (`x·Wᵀ + b`, `dy·W`, `dyᵀ·x`), timed alone `reps`
+/// times in a row: its median in µs and GFLOP/s at this thread count, so
+/// the 1- and 2-thread rates of each product can be set side by side.
+fn products(reps: usize) {
+    use strata_tensor::Tensor;
+    let mut rng = StdRng::seed_from_u64(3);
+    let rand = |dims: &[usize], rng: &mut StdRng| Tensor::<f32>::rand_normal(dims, 0.0, 1.0, rng);
+    let (b, sizes) = (128, [784, 256, 128, 10]);
+    let mut total = 0.0;
+    for l in 0..3 {
+        let (i, o) = (sizes[l], sizes[l + 1]);
+        let (x, w, bias, g) =
+            (rand(&[b, i], &mut rng), rand(&[o, i], &mut rng), rand(&[o], &mut rng), rand(&[b, o], &mut rng));
+        let cases: [(&str, Box<dyn Fn() -> Tensor<f32>>); 3] = [
+            ("x·Wt+b", Box::new(|| x.linear(&w, Some(&bias)))),
+            ("dy·W", Box::new(|| g.matmul(&w))),
+            ("dyt·x", Box::new(|| g.t().matmul(&x))),
+        ];
+        for (name, f) in cases {
+            if l == 0 && name == "dy·W" {
+                continue; // the input needs no gradient
+            }
+            let mut times: Vec<f64> = (0..reps.max(1))
+                .map(|_| {
+                    let t = Instant::now();
+                    std::hint::black_box(f());
+                    t.elapsed().as_secs_f64()
+                })
+                .collect();
+            let m = median(&mut times);
+            total += m;
+            let flop = 2.0 * (b * i * o) as f64;
+            let _ = writeln!(
+                std::io::stdout(),
+                "layer {} {name:7} {:8.1} us {:6.1} GFLOP/s",
+                l + 1,
+                m * 1e6,
+                flop / m * 1e-9
+            );
+        }
+    }
+    let _ =
+        writeln!(std::io::stdout(), "all products {:.1} us (threads {})", total * 1e6, rayon::current_num_threads());
 }
 
 /// The median of `v` (sorted in place; the upper one of an even count).
