@@ -12,9 +12,11 @@ impl<T: Float> Tensor<T> {
     /// `weight` of shape `[out, in]` (PyTorch's `nn.Linear` layout) and `bias`
     /// of shape `[out]`.
     ///
-    /// The output starts as the bias rows and the product accumulates onto it,
-    /// so the bias costs no extra pass over memory; `weight` is read through
-    /// its strides, never transposed by a copy.
+    /// Each tile of the output starts as its part of the bias rows when the
+    /// product first writes it, so the bias costs no extra pass over memory
+    /// (and on several threads each tile is written by the thread that
+    /// computes it); `weight` is read through its strides, never
+    /// transposed by a copy.
     ///
     /// # Errors
     /// [`TensorError::Mismatch`] if `self` is not 1-D or 2-D, `weight` not 2-D,
@@ -40,24 +42,18 @@ impl<T: Float> Tensor<T> {
             return Err(mismatch(b, format!("bias must be [{out_f}]")));
         }
         let m = if self.rank() == 2 { self.dims()[0] } else { 1 };
-        // The output starts as the bias rows (or zeros) and the product is
-        // added onto it.
         let mut storage = Storage::scratch(m * out_f, T::zero());
-        let out = storage.make_mut();
-        match bias {
-            Some(b) if out_f > 0 => {
-                let row = b.contiguous_data();
-                out.chunks_exact_mut(out_f).for_each(|r| r.copy_from_slice(&row));
-            }
-            Some(_) => {}
-            None => out.fill(T::zero()),
-        }
         let (xs, ws) = (self.strides(), weight.strides());
         let (xrs, xcs) = if self.rank() == 2 { (xs[0], xs[1]) } else { (0, xs[0]) };
         let a = MatRef { data: &self.data, offset: self.layout.offset, rs: xrs, cs: xcs };
         // Wᵀ[p, j] = W[j, p]: swap the weight's strides.
         let b = MatRef { data: &weight.data, offset: weight.layout.offset, rs: ws[1], cs: ws[0] };
-        gemm::gemm_acc(m, out_f, k, a, b, out);
+        match bias {
+            // Each tile of the output starts as its part of the bias rows
+            // in the product's write-out, on the thread that computes it.
+            Some(bias) => gemm::gemm_rows(m, out_f, k, a, b, storage.make_mut(), &bias.contiguous_data()),
+            None => gemm::gemm(m, out_f, k, a, b, storage.make_mut()),
+        }
         let dims: Shape = if self.rank() == 2 { Shape::from([m, out_f]) } else { Shape::from([out_f]) };
         Ok(Tensor::from_parts(storage, dims))
     }

@@ -17,18 +17,19 @@ const fn kernel<T: Float, const MR: usize, const NR: usize>(nc: usize) -> GemmKe
 }
 
 /// # Safety
-/// `a`, `b` hold `kc*MR`, `kc*NR` values; `c` addresses an `MR × NR` tile
-/// with row stride `ldc`.
+/// `a + p*lda + i` is readable for `i < MR`, `p < kc`; `b` holds `kc*NR`
+/// values; `c` addresses an `MR × NR` tile with row stride `ldc`.
 unsafe fn run<T: Float, const MR: usize, const NR: usize>(
     kc: usize,
     a: *const T,
+    lda: usize,
     b: *const T,
     c: *mut T,
     ldc: usize,
     accumulate: bool,
 ) {
-    // SAFETY: the caller's contract: A's element (i, p) at a + p*MR + i.
-    unsafe { strided::<T, MR, NR>(kc, a, 1, MR, b, c, ldc, accumulate) }
+    // SAFETY: the caller's contract: A's element (i, p) at a + p*lda + i.
+    unsafe { strided::<T, MR, NR>(kc, a, 1, lda, b, c, ldc, accumulate) }
 }
 
 /// # Safety

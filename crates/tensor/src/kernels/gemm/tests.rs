@@ -42,7 +42,7 @@ fn check_all_kernels(m: usize, n: usize, k: usize, a_trans: bool, b_trans: bool,
 
     for kern in f64::gemm_kernels() {
         let mut c = vec![0.0f64; m * n];
-        gemm_with(kern, m, n, k, a, b, &mut c, false);
+        gemm_with(kern, m, n, k, a, b, &mut c, Start::Zero);
         assert_eq!(c, want, "f64 kernel {} m={m} n={n} k={k} at={a_trans} bt={b_trans}", kern.name);
     }
     let (af, bf): (Vec<f32>, Vec<f32>) =
@@ -50,7 +50,7 @@ fn check_all_kernels(m: usize, n: usize, k: usize, a_trans: bool, b_trans: bool,
     let (a32, b32) = (MatRef { data: &af, ..unsafe_free_cast(a) }, MatRef { data: &bf, ..unsafe_free_cast(b) });
     for kern in f32::gemm_kernels() {
         let mut c = vec![0.0f32; m * n];
-        gemm_with(kern, m, n, k, a32, b32, &mut c, false);
+        gemm_with(kern, m, n, k, a32, b32, &mut c, Start::Zero);
         let got: Vec<f64> = c.iter().map(|&x| f64::from(x)).collect();
         assert_eq!(got, want, "f32 kernel {} m={m} n={n} k={k} at={a_trans} bt={b_trans}", kern.name);
     }
@@ -130,10 +130,10 @@ fn simd_kernels_agree_with_portable_on_random_floats() {
     let bm = MatRef { data: &b, offset: 0, rs: n, cs: 1 };
     let kernels = f32::gemm_kernels();
     let mut base = vec![0.0f32; m * n];
-    gemm_with(kernels[0], m, n, k, am, bm, &mut base, false);
+    gemm_with(kernels[0], m, n, k, am, bm, &mut base, Start::Zero);
     for kern in &kernels[1..] {
         let mut c = vec![0.0f32; m * n];
-        gemm_with(*kern, m, n, k, am, bm, &mut c, false);
+        gemm_with(*kern, m, n, k, am, bm, &mut c, Start::Zero);
         for (x, y) in c.iter().zip(&base) {
             assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{}: {x} vs {y}", kern.name);
         }
@@ -170,21 +170,35 @@ fn result_is_bit_identical_on_one_and_two_threads() {
 
 #[test]
 fn a_read_in_place_rounds_exactly_like_a_packed() {
-    // The same A stored row-major (full strips read in place) and
-    // column-major (always packed): every kernel must give the same bits,
-    // on random floats where any change in the order of the sums shows.
+    // The same A stored row-major and column-major (full strips read in
+    // place, by rows or by columns) and with neither stride 1 (always
+    // packed): every kernel must give the same bits, on random floats where
+    // any change in the order of the sums shows.
     for &(m, n, k) in &[(64, 64, 64), (100, 70, 300), (37, 129, 45)] {
         let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919 % 1013) as f32).sin()).collect();
         let at: Vec<f32> = (0..m * k).map(|idx| a[(idx % m) * k + idx / m]).collect();
+        // Every other element of a twice-as-long buffer, column-major.
+        let spaced: Vec<f32> = at.iter().flat_map(|&v| [v, f32::NAN]).collect();
         let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729 % 2003) as f32).cos()).collect();
         let rows = MatRef { data: &a, offset: 0, rs: k, cs: 1 };
         let cols = MatRef { data: &at, offset: 0, rs: 1, cs: m };
+        let packed = MatRef { data: &spaced, offset: 0, rs: 2, cs: 2 * m };
+        assert_eq!(a_in_place(&rows, 12), Some(InPlace::Rows));
+        assert_eq!(a_in_place(&cols, 12), Some(InPlace::Cols));
+        assert_eq!(a_in_place(&cols, 6), None, "24-byte f32 strips are packed");
+        assert_eq!(a_in_place(&packed, 12), None);
         let bm = MatRef { data: &b, offset: 0, rs: n, cs: 1 };
         for kern in f32::gemm_kernels() {
-            let (mut c1, mut c2) = (vec![0.0f32; m * n], vec![0.0f32; m * n]);
-            gemm_with(kern, m, n, k, rows, bm, &mut c1, false);
-            gemm_with(kern, m, n, k, cols, bm, &mut c2, false);
-            assert!(c1.iter().zip(&c2).all(|(x, y)| x.to_bits() == y.to_bits()), "{} {m}x{n}x{k}", kern.name);
+            let run = |am: MatRef<'_, f32>| {
+                let mut c = vec![0.0f32; m * n];
+                gemm_with(kern, m, n, k, am, bm, &mut c, Start::Zero);
+                c
+            };
+            let want = run(packed);
+            for (layout, am) in [("rows", rows), ("cols", cols)] {
+                let same = run(am).iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{} {m}x{n}x{k}: A by {layout}", kern.name);
+            }
         }
     }
 }
@@ -204,8 +218,36 @@ fn accumulate_mode_adds_onto_the_initial_c_with_every_kernel() {
         want.iter_mut().zip(&prod).for_each(|(w, p)| *w += p);
         for kern in f64::gemm_kernels() {
             let mut c = c0.clone();
-            gemm_with(kern, m, n, k, am, bm, &mut c, true);
+            gemm_with(kern, m, n, k, am, bm, &mut c, Start::Acc);
             assert_eq!(c, want, "{} {m}x{n}x{k}", kern.name);
+        }
+    }
+}
+
+#[test]
+fn a_start_row_rounds_exactly_like_filling_c_first_on_every_path() {
+    // `Start::Rows` (a bias started in each tile's write-out) against C
+    // filled with the row and the product accumulated onto it: the same
+    // bits on random floats, on every kernel, through the one-row, direct
+    // and blocked paths (edge tiles, several kc slices, a column split and
+    // a row split on 2 threads), with a row-major and a transposed B.
+    for &(m, n, k) in &[(1, 37, 50), (5, 6, 7), (37, 45, 300), (128, 300, 70), (700, 70, 130), (9, 4, 0)] {
+        let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919 % 1013) as f32).sin()).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729 % 2003) as f32).cos()).collect();
+        let row: Vec<f32> = (0..n).map(|j| (j as f32 * 0.37).sin()).collect();
+        let am = MatRef { data: &a, offset: 0, rs: k, cs: 1 };
+        for bm in [MatRef { data: &b, offset: 0, rs: n, cs: 1 }, MatRef { data: &b, offset: 0, rs: 1, cs: k }] {
+            for kern in f32::gemm_kernels() {
+                let mut want: Vec<f32> = row.iter().copied().cycle().take(m * n).collect();
+                gemm_with(kern, m, n, k, am, bm, &mut want, Start::Acc);
+                for threads in [1, 2] {
+                    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                    let mut c = vec![f32::NAN; m * n];
+                    pool.install(|| gemm_with(kern, m, n, k, am, bm, &mut c, Start::Rows(&row)));
+                    let same = c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits());
+                    assert!(same, "{} {m}x{n}x{k} on {threads} threads", kern.name);
+                }
+            }
         }
     }
 }

@@ -9,21 +9,24 @@ use std::arch::x86_64::*;
 
 use super::GemmKernel;
 
-/// Defines one micro-kernel in two forms: `$name` reads a packed A strip
-/// (`a[p*MR + i]`), `$rows` reads `MR` rows of a row-major A in place
-/// (`a[i*lda + p]`), so a small product need not pack A at all.
+/// Defines one micro-kernel in two forms: `$name` reads A's element
+/// `(i, p)` at `a[p*lda + i]` — a packed strip (`lda = MR`) or `MR`
+/// columns of a column-major A in place (a transposed view, `dyᵀ`) —
+/// and `$rows` at `a[i*lda + p]`, `MR` rows of a row-major A in place, so
+/// most products need not pack A at all.
 /// `$mr` rows × `$nv` vectors of `$lanes` lanes; `$feat` the target features.
 macro_rules! simd_kernel {
     ($name:ident, $rows:ident, $t:ty, $feat:literal, $mr:literal, $nv:literal, $lanes:literal,
      $zero:ident, $load:ident, $store:ident, $set1:ident, $fma:ident, $add:ident) => {
         /// # Safety
-        /// The CPU has the target features; `a`, `b` hold `kc*MR`, `kc*NR`
-        /// values; `c` addresses an `MR × NR` tile with row stride `ldc`.
+        /// The CPU has the target features; `a + p*lda + i` is readable for
+        /// `i < MR`, `p < kc`; `b` holds `kc*NR` values; `c` addresses an
+        /// `MR × NR` tile with row stride `ldc`.
         #[target_feature(enable = $feat)]
-        unsafe fn $name(kc: usize, a: *const $t, b: *const $t, c: *mut $t, ldc: usize, accumulate: bool) {
-            // SAFETY: the caller's contract, with A's element (i, p) at a + p*MR + i.
+        unsafe fn $name(kc: usize, a: *const $t, lda: usize, b: *const $t, c: *mut $t, ldc: usize, accumulate: bool) {
+            // SAFETY: the caller's contract, with A's element (i, p) at a + p*lda + i.
             unsafe { simd_kernel!(@body $t, $mr, $nv, $lanes, $zero, $load, $store, $set1, $fma, $add;
-                kc, a, 1, $mr, b, c, ldc, accumulate) }
+                kc, a, 1, lda, b, c, ldc, accumulate) }
         }
 
         /// # Safety
