@@ -53,8 +53,14 @@ fn as_rows<T: Float>(t: &Tensor<T>) -> Cow<'_, Tensor<T>> {
 }
 
 /// The shares of `x·Wᵀ + b` (node `i`, parents `(x, w, b)`) for its
-/// gradient `g`.
-fn linear_shares<T: Float>(sink: &mut Sink<'_, T>, i: usize, (x, w, b): (usize, usize, Option<usize>), g: &Tensor<T>) {
+/// gradient `g`; `db`, when given, is the bias's share computed already.
+fn linear_shares<T: Float>(
+    sink: &mut Sink<'_, T>,
+    i: usize,
+    (x, w, b): (usize, usize, Option<usize>),
+    g: &Tensor<T>,
+    db: Option<Tensor<T>>,
+) {
     let val = |p: usize| &sink.nodes.values[p];
     // A 1-D input is one row: lift it so both cases share one formula.
     let (xv, g2) = (as_rows(val(x)), as_rows(g));
@@ -69,8 +75,33 @@ fn linear_shares<T: Float>(sink: &mut Sink<'_, T>, i: usize, (x, w, b): (usize, 
     });
     sink.send(i, w, || g2.t().matmul(&xv));
     if let Some(b) = b {
-        sink.send(i, b, || g2.sum_axis(0, false));
+        sink.send(i, b, || db.unwrap_or_else(|| g2.sum_axis(0, false)));
     }
+}
+
+/// For a layer's output `y = act(z)` (`[rows, n]` or `[n]`) and its
+/// gradient `g`: `gz = g ⊙ act'(y)` (the slope from the output), and with
+/// `row_sum` also `Σ_rows gz` (the bias's share), in one pass over the
+/// rows. The sum adds the rows in order, as `sum_axis(0)` does, so the
+/// bias gradient has the same bits as the two-pass form.
+fn slope_and_row_sum<T: Float>(
+    y: &Tensor<T>,
+    g: &Tensor<T>,
+    slope: impl Fn(T) -> T,
+    row_sum: bool,
+) -> (Tensor<T>, Option<Tensor<T>>) {
+    let n = y.dims().last().copied().unwrap_or(1);
+    let (ys, gs) = (y.contiguous_data(), g.contiguous_data());
+    let mut gz = vec![T::zero(); ys.len()];
+    let mut sum = vec![T::zero(); if row_sum { n } else { 0 }];
+    if n > 0 {
+        for ((dz, yr), gr) in gz.chunks_exact_mut(n).zip(ys.chunks_exact(n)).zip(gs.chunks_exact(n)) {
+            dz.iter_mut().zip(yr).zip(gr).for_each(|((d, &y), &g)| *d = g * slope(y));
+            sum.iter_mut().zip(dz.iter()).for_each(|(s, &d)| *s += d);
+        }
+    }
+    let gz = Tensor::from_vec(gz, y.shape().clone()).expect("one slope per output");
+    (gz, row_sum.then(|| Tensor::from_vec(sum, [n]).expect("one sum per feature")))
 }
 
 pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Grads<T> {
@@ -127,14 +158,16 @@ pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Gra
                 sink.send(i, *a, || reduced(g.matmul(&val(*b).t()), val(*a).shape()));
                 sink.send(i, *b, || reduced(val(*a).t().matmul(&g), val(*b).shape()));
             }
-            Op::Linear(x, w, b) => linear_shares(&mut sink, i, (*x, *w, *b), &g),
+            Op::Linear(x, w, b) => linear_shares(&mut sink, i, (*x, *w, *b), &g, None),
             Op::LinearAct(x, w, b, act) => {
                 // The slope from the output alone (`df(y, y)`): the same
                 // values as the pre-activation's `df(z, y)` for these
-                // activations (ReLU's `z > 0` is `y > 0`).
+                // activations (ReLU's `z > 0` is `y > 0`). The bias's share
+                // is summed in the same pass.
                 let act = *act;
-                let gz = with_variant!(act, |f| map3(out, out, &g, move |_, y, g| g * f.df(y, y)));
-                linear_shares(&mut sink, i, (*x, *w, *b), &gz);
+                let db = b.is_some_and(|b| nodes.needs_grad[b]);
+                let (gz, db) = with_variant!(act, |f| slope_and_row_sum(out, &g, move |y| f.df(y, y), db));
+                linear_shares(&mut sink, i, (*x, *w, *b), &gz, db);
             }
             Op::AddScalar(a) => sink.send(i, *a, || g.clone()),
             Op::MulScalar(a, s) => sink.send(i, *a, || g.mul_scalar(*s)),
