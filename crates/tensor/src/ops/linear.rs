@@ -51,7 +51,10 @@ impl<T: Float> Tensor<T> {
         match bias {
             // Each tile of the output starts as its part of the bias rows
             // in the product's write-out, on the thread that computes it.
-            Some(bias) => gemm::gemm_rows(m, out_f, k, a, b, storage.make_mut(), &bias.contiguous_data()),
+            Some(bias) => {
+                let row = bias.contiguous_data();
+                gemm::gemm_with(T::gemm_kernel(), m, out_f, k, a, b, storage.make_mut(), gemm::Start::Rows(&row));
+            }
             None => gemm::gemm(m, out_f, k, a, b, storage.make_mut()),
         }
         let dims: Shape = if self.rank() == 2 { Shape::from([m, out_f]) } else { Shape::from([out_f]) };

@@ -215,24 +215,9 @@ pub(crate) fn gemm_acc<T: Float>(m: usize, n: usize, k: usize, a: MatRef<'_, T>,
     gemm_with(T::gemm_kernel(), m, n, k, a, b, c, Start::Acc);
 }
 
-/// `c` (contiguous `m × n`, any values on entry) ← `row + a (m × k) · b (k × n)`
-/// with `row` (`n` values) added to every row: `Tensor::linear`'s bias,
-/// rounded as if C had been filled with it and the product added.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm_rows<T: Float>(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: MatRef<'_, T>,
-    b: MatRef<'_, T>,
-    c: &mut [T],
-    row: &[T],
-) {
-    gemm_with(T::gemm_kernel(), m, n, k, a, b, c, Start::Rows(row));
-}
-
-/// [`gemm`], [`gemm_acc`] or [`gemm_rows`] (as `start` says) with a chosen
-/// micro-kernel (tests run every kernel this way).
+/// [`gemm`] or [`gemm_acc`], or from a start row (`Tensor::linear`'s bias,
+/// rounded as if C had been filled with it and the product added), as
+/// `start` says, with a chosen micro-kernel (tests run every kernel).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_with<T: Float>(
     kern: GemmKernel<T>,
