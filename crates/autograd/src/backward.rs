@@ -92,16 +92,21 @@ fn slope_and_row_sum<T: Float>(
 ) -> (Tensor<T>, Option<Tensor<T>>) {
     let n = y.dims().last().copied().unwrap_or(1);
     let (ys, gs) = (y.contiguous_data(), g.contiguous_data());
-    let mut gz = vec![T::zero(); ys.len()];
-    let mut sum = vec![T::zero(); if row_sum { n } else { 0 }];
+    // Tensor::zeros, not vec!: one allocation each (a Vec passed to
+    // from_vec is copied into the tensor's shared storage), from the
+    // buffer pool when large; XOR's step allocated 4 more times with vecs.
+    let mut gz = Tensor::zeros(y.shape().clone());
+    let mut sum = row_sum.then(|| Tensor::zeros([n]));
+    let (dz_all, mut sums) = (gz.as_mut_slice(), sum.as_mut().map(Tensor::as_mut_slice));
     if n > 0 {
-        for ((dz, yr), gr) in gz.chunks_exact_mut(n).zip(ys.chunks_exact(n)).zip(gs.chunks_exact(n)) {
+        for ((dz, yr), gr) in dz_all.chunks_exact_mut(n).zip(ys.chunks_exact(n)).zip(gs.chunks_exact(n)) {
             dz.iter_mut().zip(yr).zip(gr).for_each(|((d, &y), &g)| *d = g * slope(y));
-            sum.iter_mut().zip(dz.iter()).for_each(|(s, &d)| *s += d);
+            if let Some(s) = sums.as_deref_mut() {
+                s.iter_mut().zip(dz.iter()).for_each(|(s, &d)| *s += d);
+            }
         }
     }
-    let gz = Tensor::from_vec(gz, y.shape().clone()).expect("one slope per output");
-    (gz, row_sum.then(|| Tensor::from_vec(sum, [n]).expect("one sum per feature")))
+    (gz, sum)
 }
 
 pub(crate) fn run<T: Float>(tape: &Tape<T>, root: usize, seed: Tensor<T>) -> Grads<T> {

@@ -31,13 +31,14 @@ pub(crate) fn log_softmax_along<T: Float>(x: &Tensor<T>, axis: usize) -> Tensor<
 /// `p = e^(x − max) / Σ e^(x − max)`, one exponential per logit and no
 /// intermediate tensors (cross-entropy's forward ran six tensor ops and
 /// two exponentials per logit before).
-fn softmax_rows_picked<T: Float>(x: &[T], c: usize, labels: &[usize]) -> (Vec<T>, T) {
-    let mut probs = vec![T::zero(); x.len()];
+fn softmax_rows_picked<T: Float>(x: &[T], c: usize, labels: &[usize]) -> (Tensor<T>, T) {
+    let n = if c == 0 { 0 } else { x.len() / c };
+    let mut probs = Tensor::zeros([n, c]);
     let mut picked = T::zero();
     if c == 0 {
         return (probs, picked);
     }
-    for ((row, p), &label) in x.chunks_exact(c).zip(probs.chunks_exact_mut(c)).zip(labels) {
+    for ((row, p), &label) in x.chunks_exact(c).zip(probs.as_mut_slice().chunks_exact_mut(c)).zip(labels) {
         let max = row.iter().copied().fold(T::neg_infinity(), T::max);
         let mut sum = T::zero();
         for (p, &v) in p.iter_mut().zip(row) {
@@ -130,7 +131,6 @@ impl<'t, T: Float> Var<'t, T> {
             return bad(format!("label {l} is out of range for {c} classes"));
         }
         let (probs, picked) = softmax_rows_picked(&self.value().contiguous_data(), c, labels);
-        let probs = Tensor::from_vec(probs, [n, c]).expect("one probability per logit");
         let loss = Tensor::scalar(-picked / T::of(n.max(1) as f64));
         let labels: Arc<[usize]> = labels.into();
         Ok(self.tape.record(Op::CrossEntropy(self.index, Box::new((probs, labels))), loss))
@@ -189,10 +189,10 @@ mod tests {
         let logp = log_softmax_along(&Tensor::from_vec(x.to_vec(), [2, 3]).unwrap(), 1);
         let want = logp.get(&[0, 2]) + logp.get(&[1, 0]);
         assert!((picked - want).abs() < 1e-5, "{picked} vs {want}");
-        for (p, l) in probs.iter().zip(logp.to_vec()) {
+        for (p, l) in probs.to_vec().iter().zip(logp.to_vec()) {
             assert!((p - l.exp()).abs() < 1e-6, "{p} vs {}", l.exp());
         }
-        assert!(probs.chunks(3).all(|r| (r.iter().sum::<f32>() - 1.0).abs() < 1e-6));
+        assert!(probs.to_vec().chunks(3).all(|r| (r.iter().sum::<f32>() - 1.0).abs() < 1e-6));
         // A NaN logit makes its row's loss NaN, never a silent number.
         let (_, picked) = softmax_rows_picked(&[0.0f32, f32::NAN], 2, &[0]);
         assert!(picked.is_nan());
