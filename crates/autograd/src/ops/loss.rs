@@ -32,7 +32,7 @@ pub(crate) fn log_softmax_along<T: Float>(x: &Tensor<T>, axis: usize) -> Tensor<
 /// intermediate tensors (cross-entropy's forward ran six tensor ops and
 /// two exponentials per logit before).
 fn softmax_rows_picked<T: Float>(x: &[T], c: usize, labels: &[usize]) -> (Tensor<T>, T) {
-    let n = if c == 0 { 0 } else { x.len() / c };
+    let n = x.len().checked_div(c).unwrap_or(0);
     let mut probs = Tensor::zeros([n, c]);
     let mut picked = T::zero();
     if c == 0 {
