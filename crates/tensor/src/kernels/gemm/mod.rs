@@ -399,19 +399,19 @@ fn panels<T: Float>(
             let first_panel = jc == cols.start;
             // A group of strips: every B strip is run against each of the
             // group's A strips in turn, so the current B strip stays in L1.
-            // A full strip of a row-major A (its first row given) is read in
-            // place; the rest (a strided A, the last partial strip) is packed.
-            let in_place = |row: usize| a_in_place.is_some() && row + mr <= m;
+            // A full strip of an A with unit stride along rows or columns
+            // (its first row given) is read in place; the rest (a strided
+            // A, the last partial strip) is packed.
+            let in_place = |row: usize| if row + mr <= m { a_in_place } else { None };
             let run_group = |g: usize, agroup: &[T]| {
                 let row0 = g * group * mr;
                 let nstrips = group.min(strips - g * group);
                 let astrip = |s: usize| {
                     let start = a.offset + (row0 + s * mr) * a.rs + pc * a.cs;
-                    match a_in_place {
-                        _ if !in_place(row0 + s * mr) => AStrip::Packed(&agroup[s * kc * mr..(s + 1) * kc * mr]),
+                    match in_place(row0 + s * mr) {
+                        None => AStrip::Packed(&agroup[s * kc * mr..(s + 1) * kc * mr]),
                         Some(InPlace::Rows) => AStrip::Rows { data: &a.data[start..], lda: a.rs },
                         Some(InPlace::Cols) => AStrip::Cols { data: &a.data[start..], lda: a.cs },
-                        None => unreachable!("in_place checked that A is read in place"),
                     }
                 };
                 for (t, bstrip) in bp.chunks_exact(kc * nr).enumerate() {
@@ -435,7 +435,7 @@ fn panels<T: Float>(
                 let row0 = g * group * mr;
                 if first_panel {
                     for (s, astrip) in agroup.chunks_exact_mut(kc * mr).enumerate() {
-                        if !in_place(row0 + s * mr) {
+                        if in_place(row0 + s * mr).is_none() {
                             pack::pack_a(astrip, a, row0 + s * mr, m, pc, kc, mr);
                         }
                     }
