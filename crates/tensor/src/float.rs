@@ -72,6 +72,12 @@ pub trait Float:
     /// written, where they do not and the caller's scalar loop must run.
     #[doc(hidden)]
     fn interleave_simd(dst: &mut [Self], w: usize, kc: usize, runs: &[&[Self]]) -> bool;
+
+    /// `out[j] ← [out[j] +] x · w[j·stride ..][..x.len()]` (a one-row
+    /// product's dot products) with the vectors of the matmul kernel named
+    /// `kernel`; false, with nothing written, where there are none.
+    #[doc(hidden)]
+    fn dot_rows_simd(kernel: &str, x: &[Self], w: &[Self], stride: usize, out: &mut [Self], acc: bool) -> bool;
 }
 
 impl Float for f32 {
@@ -103,6 +109,12 @@ impl Float for f32 {
         #[cfg(not(target_arch = "x86_64"))]
         return false;
     }
+    fn dot_rows_simd(kernel: &str, x: &[Self], w: &[Self], stride: usize, out: &mut [Self], acc: bool) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return crate::kernels::gemm::dot_rows_f32(kernel, x, w, stride, out, acc);
+        #[cfg(not(target_arch = "x86_64"))]
+        return false;
+    }
 }
 
 impl Float for f64 {
@@ -131,5 +143,11 @@ impl Float for f64 {
     }
     fn interleave_simd(_: &mut [Self], _: usize, _: usize, _: &[&[Self]]) -> bool {
         false
+    }
+    fn dot_rows_simd(kernel: &str, x: &[Self], w: &[Self], stride: usize, out: &mut [Self], acc: bool) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return crate::kernels::gemm::dot_rows_f64(kernel, x, w, stride, out, acc);
+        #[cfg(not(target_arch = "x86_64"))]
+        return false;
     }
 }

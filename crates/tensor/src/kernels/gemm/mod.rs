@@ -28,8 +28,12 @@ mod portable;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 #[cfg(target_arch = "x86_64")]
+mod x86_gemv;
+#[cfg(target_arch = "x86_64")]
 mod x86_pack;
 
+#[cfg(target_arch = "x86_64")]
+pub(crate) use x86_gemv::{dot_rows_f32, dot_rows_f64};
 #[cfg(target_arch = "x86_64")]
 pub(crate) use x86_pack::interleave_f32;
 
@@ -250,7 +254,7 @@ pub(crate) fn gemm_with<T: Float>(
         if let Start::Rows(row) = start {
             c.copy_from_slice(row);
         }
-        return gemv::gemv(n, k, a, b, c, !matches!(start, Start::Zero));
+        return gemv::gemv_split(kern.name, n, k, a, b, c, !matches!(start, Start::Zero));
     }
     if m * n * k < SMALL {
         // The direct loops accumulate onto c.
