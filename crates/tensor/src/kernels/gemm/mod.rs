@@ -8,7 +8,10 @@
 //!   stride, as `gemm` does, which saves the packing that small products
 //!   cannot amortise (a 64³ product: 80 → 96 GFLOP/s on the AVX2 kernel);
 //! - LOOP 5 walks the columns of C in panels of `nc` and packs the `kc × nc`
-//!   panel of B into `NR`-wide strips (it stays in L2);
+//!   panel of B into `NR`-wide strips (it stays in L2) — or, for a
+//!   row-major B that few strips of A walk (`b_in_place`), reads its full
+//!   strips in place through B's row stride and packs only the last,
+//!   partial one;
 //! - LOOP 3 walks the rows of C in groups of `MR`-row strips, in parallel
 //!   with rayon, one task a group;
 //! - LOOP 2 walks the packed B strips, and inside it each strip of the
@@ -44,9 +47,10 @@ use crate::float::Float;
 /// A micro-kernel: computes an `MR × NR` tile of C from an A strip and a
 /// packed B strip.
 ///
-/// `run(kc, a, lda, b, c, ldc, accumulate)`: A's element `(i, p)` is
+/// `run(kc, a, lda, b, ldb, c, ldc, accumulate)`: A's element `(i, p)` is
 /// `a[p*lda + i]` (a packed strip has `lda = MR`; a column-major A read in
-/// place has its column stride), `b` holds `kc * NR` values (`b[p*NR + j]`),
+/// place has its column stride), B's `(p, j)` is `b[p*ldb + j]` (a packed
+/// strip has `ldb = NR`; a row-major B read in place has its row stride),
 /// and the tile at `c` (row stride `ldc`, unit column stride) becomes
 /// `Σ_p a[p,i]·b[p,j]`, plus its old value when `accumulate` is set.
 #[derive(Clone, Copy)]
@@ -62,13 +66,13 @@ pub struct GemmKernel<T> {
     /// Columns of C per packed B panel.
     pub nc: usize,
     /// The kernel. Unsafe: `a + p*lda + i` must be readable for `i < mr`,
-    /// `p < kc`, `b` must hold `kc*nr` values and `c` must address an
-    /// `mr × nr` tile with row stride `ldc`.
-    pub(crate) run: unsafe fn(usize, *const T, usize, *const T, *mut T, usize, bool),
-    /// The same kernel reading A in place: `run_rows(kc, a, lda, b, c, ldc,
-    /// accumulate)` takes A's element `(i, p)` from `a[i*lda + p]` (`MR`
-    /// rows of a row-major A), so a small product need not pack A.
-    pub(crate) run_rows: unsafe fn(usize, *const T, usize, *const T, *mut T, usize, bool),
+    /// `p < kc`, `b + p*ldb + j` for `j < nr`, `p < kc`, and `c` must
+    /// address an `mr × nr` tile with row stride `ldc`.
+    pub(crate) run: unsafe fn(usize, *const T, usize, *const T, usize, *mut T, usize, bool),
+    /// The same kernel reading A in place: `run_rows(kc, a, lda, b, ldb, c,
+    /// ldc, accumulate)` takes A's element `(i, p)` from `a[i*lda + p]`
+    /// (`MR` rows of a row-major A), so a small product need not pack A.
+    pub(crate) run_rows: unsafe fn(usize, *const T, usize, *const T, usize, *mut T, usize, bool),
 }
 
 impl<T> std::fmt::Debug for GemmKernel<T> {
@@ -379,6 +383,7 @@ fn panels<T: Float>(
     let strips = m.div_ceil(mr);
     let group = group_size(strips, parallel, out.n);
     let a_in_place = a_in_place(&a, mr);
+    let b_in_place = b_in_place(&b, m, kern.kc.min(k));
     // This thread's packing buffers, taken out of its slot so that a product
     // run by this thread while it waits on rayon (a nested one) finds the
     // slot empty and allocates its own instead of sharing these.
@@ -398,8 +403,22 @@ fn panels<T: Float>(
         for jc in cols.clone().step_by(kern.nc) {
             let nc = kern.nc.min(cols.end - jc);
             let bp = &mut bpack.as_mut_slice()[..kc * nc.div_ceil(nr) * nr];
-            pack::pack_b(bp, b, pc, kc, jc, nc, nr, parallel);
+            let full = nc / nr;
+            if !b_in_place {
+                pack::pack_b(bp, b, pc, kc, jc, nc, nr, parallel);
+            } else if full * nr < nc {
+                // Only the last, partial strip is packed (zero-padded).
+                pack::pack_b(&mut bp[full * kc * nr..], b, pc, kc, jc + full * nr, nc - full * nr, nr, false);
+            }
             let bp: &[T] = bp;
+            // Strip t of the panel, and its stride between steps of k.
+            let bstrip = |t: usize| {
+                if b_in_place && t < full {
+                    (&b.data[b.offset + pc * b.rs + jc + t * nr..], b.rs)
+                } else {
+                    (&bp[t * kc * nr..(t + 1) * kc * nr], nr)
+                }
+            };
             let first_panel = jc == cols.start;
             // A group of strips: every B strip is run against each of the
             // group's A strips in turn, so the current B strip stays in L1.
@@ -418,7 +437,8 @@ fn panels<T: Float>(
                         Some(InPlace::Cols) => AStrip::Cols { data: &a.data[start..], lda: a.cs },
                     }
                 };
-                for (t, bstrip) in bp.chunks_exact(kc * nr).enumerate() {
+                for t in 0..nc.div_ceil(nr) {
+                    let (bstrip, ldb) = bstrip(t);
                     let col = jc + t * nr;
                     let ncols = nr.min(jc + nc - col);
                     // The first slice of k overwrites C, adds to it, or
@@ -431,7 +451,7 @@ fn panels<T: Float>(
                     for s in 0..nstrips {
                         let row = row0 + s * mr;
                         let mrows = mr.min(m - row);
-                        tile(kern, kc, astrip(s), bstrip, out, row, col, mrows, ncols, first);
+                        tile(kern, kc, astrip(s), bstrip, ldb, out, row, col, mrows, ncols, first);
                     }
                 }
             };
@@ -516,6 +536,29 @@ fn a_in_place<T>(a: &MatRef<'_, T>, mr: usize) -> Option<InPlace> {
     }
 }
 
+/// Whether full strips of a row-major B (unit column stride) are read in
+/// place rather than packed, for an `m`-row product sliced by `kc`: its
+/// row stride must not be a multiple of 4 KiB (see [`a_in_place`]), and
+/// `m · kc · row stride` (bytes) at most [`B_IN_PLACE`].
+///
+/// Packing a B panel costs one pass over it; reading it in place costs a
+/// little on every one of the `m / MR` passes the kernel makes over it,
+/// more the wider the strip's rows are spread (a TLB page every row or
+/// few, lines split by unaligned rows). In paired in-process runs on Zen 5
+/// (AVX-512 and AVX2, 1 and 2 threads), reading in place was 4–14% faster
+/// from 64³ to 256³, 3–11% on the MNIST layers' `dy·W` and `dyᵀ·x`
+/// (128 × 256 × 784, 256 × 128 × 784), 5–33% on convolutions' im2col
+/// products (32 × 288 × 784, 64 × 576 × 196), even at 384³ to 768³ and on
+/// 256 × 256 × 784, and 9–15% slower at 1,000³.
+fn b_in_place<T>(b: &MatRef<'_, T>, m: usize, kc: usize) -> bool {
+    let size = std::mem::size_of::<T>();
+    let row = b.rs * size;
+    b.cs == 1 && !row.is_multiple_of(4096) && m * kc * row <= B_IN_PLACE
+}
+
+/// See [`b_in_place`]: 128 × 256 × 784 is 103 MB, 256 × 256 × 784 205 MB.
+const B_IN_PLACE: usize = 128 << 20;
+
 /// Where a tile's A strip is read from.
 #[derive(Clone, Copy)]
 enum AStrip<'a, T> {
@@ -529,7 +572,8 @@ enum AStrip<'a, T> {
 }
 
 /// The `mrows × ncols` tile of C at `(row, col)` (at most `MR × NR`), from
-/// an A strip and a packed B strip, onto what `start` says (a `Rows` start
+/// an A strip and a B strip (packed, `ldb = NR`, or a row-major B's `NR`
+/// columns in place, `ldb` its row stride), onto what `start` says (a `Rows` start
 /// holds the tile's `ncols` values). The caller's task owns that tile.
 #[allow(clippy::too_many_arguments)]
 #[inline]
@@ -538,6 +582,7 @@ fn tile<T: Float>(
     kc: usize,
     a: AStrip<'_, T>,
     b: &[T],
+    ldb: usize,
     out: Out<T>,
     row: usize,
     col: usize,
@@ -546,7 +591,7 @@ fn tile<T: Float>(
     start: Start<'_, T>,
 ) {
     let (mr, nr) = (kern.mr, kern.nr);
-    assert!(b.len() >= kc * nr);
+    assert!(b.len() >= (kc - 1) * ldb + nr);
     assert!(mrows <= mr && ncols <= nr && row + mrows <= out.m && col + ncols <= out.n);
     match a {
         AStrip::Packed(a) => assert!(a.len() >= kc * mr),
@@ -555,14 +600,14 @@ fn tile<T: Float>(
     }
     // SAFETY (every call): the asserts above bound the A strip (packed, mr
     // rows of stride lda and kc columns, or kc columns of stride lda and mr
-    // rows) and the packed B strip; the
+    // rows) and the B strip (kc rows of stride ldb and nr columns); the
     // caller passes the C tile (asserted inside C below) or a scratch tile,
     // mr rows of stride ldc and nr columns.
     let run = |c: *mut T, ldc: usize, accumulate: bool| unsafe {
         match a {
-            AStrip::Packed(a) => (kern.run)(kc, a.as_ptr(), mr, b.as_ptr(), c, ldc, accumulate),
-            AStrip::Cols { data, lda } => (kern.run)(kc, data.as_ptr(), lda, b.as_ptr(), c, ldc, accumulate),
-            AStrip::Rows { data, lda } => (kern.run_rows)(kc, data.as_ptr(), lda, b.as_ptr(), c, ldc, accumulate),
+            AStrip::Packed(a) => (kern.run)(kc, a.as_ptr(), mr, b.as_ptr(), ldb, c, ldc, accumulate),
+            AStrip::Cols { data, lda } => (kern.run)(kc, data.as_ptr(), lda, b.as_ptr(), ldb, c, ldc, accumulate),
+            AStrip::Rows { data, lda } => (kern.run_rows)(kc, data.as_ptr(), lda, b.as_ptr(), ldb, c, ldc, accumulate),
         }
     };
     // SAFETY: (row, col) is inside C's m × n elements (asserted above).

@@ -18,39 +18,46 @@ const fn kernel<T: Float, const MR: usize, const NR: usize>(nc: usize) -> GemmKe
 
 /// # Safety
 /// `a + p*lda + i` is readable for `i < MR`, `p < kc`; `b` holds `kc*NR`
-/// values; `c` addresses an `MR × NR` tile with row stride `ldc`.
+/// values; `b + p*ldb + j` is readable for `j < NR`, `p < kc`; `c`
+/// addresses an `MR × NR` tile with row stride `ldc`.
+#[allow(clippy::too_many_arguments)]
 unsafe fn run<T: Float, const MR: usize, const NR: usize>(
     kc: usize,
     a: *const T,
     lda: usize,
     b: *const T,
+    ldb: usize,
     c: *mut T,
     ldc: usize,
     accumulate: bool,
 ) {
     // SAFETY: the caller's contract: A's element (i, p) at a + p*lda + i.
-    unsafe { strided::<T, MR, NR>(kc, a, 1, lda, b, c, ldc, accumulate) }
+    unsafe { strided::<T, MR, NR>(kc, a, 1, lda, b, ldb, c, ldc, accumulate) }
 }
 
 /// # Safety
 /// `a + i*lda + p` is readable for `i < MR`, `p < kc`; `b` holds `kc*NR`
-/// values; `c` addresses an `MR × NR` tile with row stride `ldc`.
+/// values; `b + p*ldb + j` is readable for `j < NR`, `p < kc`; `c`
+/// addresses an `MR × NR` tile with row stride `ldc`.
+#[allow(clippy::too_many_arguments)]
 unsafe fn run_rows<T: Float, const MR: usize, const NR: usize>(
     kc: usize,
     a: *const T,
     lda: usize,
     b: *const T,
+    ldb: usize,
     c: *mut T,
     ldc: usize,
     accumulate: bool,
 ) {
     // SAFETY: the caller's contract: A's element (i, p) at a + i*lda + p.
-    unsafe { strided::<T, MR, NR>(kc, a, lda, 1, b, c, ldc, accumulate) }
+    unsafe { strided::<T, MR, NR>(kc, a, lda, 1, b, ldb, c, ldc, accumulate) }
 }
 
 /// # Safety
-/// `a + i*ars + p*acs` is readable for `i < MR`, `p < kc`; `b` holds
-/// `kc*NR` values; `c` addresses an `MR × NR` tile with row stride `ldc`.
+/// `a + i*ars + p*acs` is readable for `i < MR`, `p < kc`; `b + p*ldb + j`
+/// for `j < NR`, `p < kc`; `c` addresses an `MR × NR` tile with row stride
+/// `ldc`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn strided<T: Float, const MR: usize, const NR: usize>(
@@ -59,14 +66,15 @@ unsafe fn strided<T: Float, const MR: usize, const NR: usize>(
     ars: usize,
     acs: usize,
     b: *const T,
+    ldb: usize,
     c: *mut T,
     ldc: usize,
     accumulate: bool,
 ) {
-    // SAFETY: the caller guarantees the lengths in the contract above.
-    let b = unsafe { std::slice::from_raw_parts(b, kc * NR) };
     let mut acc = [[T::zero(); NR]; MR];
-    for (p, bp) in b.chunks_exact(NR).enumerate() {
+    for p in 0..kc {
+        // SAFETY: the caller guarantees NR values at b + p*ldb for p < kc.
+        let bp = unsafe { std::slice::from_raw_parts(b.add(p * ldb), NR) };
         // SAFETY: i < MR and p < kc, inside the caller's bounds.
         let ap: [T; MR] = std::array::from_fn(|i| unsafe { *a.add(i * ars + p * acs) });
         for i in 0..MR {

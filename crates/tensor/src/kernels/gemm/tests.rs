@@ -204,6 +204,39 @@ fn a_read_in_place_rounds_exactly_like_a_packed() {
 }
 
 #[test]
+fn b_read_in_place_rounds_exactly_like_b_packed() {
+    // The same B stored row-major (full strips read in place, the last
+    // partial one packed) and column-major (a transposed view, always
+    // packed): every kernel, every start, the same bits.
+    for &(m, n, k) in &[(64, 64, 64), (100, 70, 300), (37, 129, 45), (13, 800, 600)] {
+        let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919 % 1013) as f32).sin()).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729 % 2003) as f32).cos()).collect();
+        let bt: Vec<f32> = (0..k * n).map(|idx| b[(idx % k) * n + idx / k]).collect();
+        let am = MatRef { data: &a, offset: 0, rs: k, cs: 1 };
+        let rows = MatRef { data: &b, offset: 0, rs: n, cs: 1 };
+        let cols = MatRef { data: &bt, offset: 0, rs: 1, cs: k };
+        assert!(b_in_place(&rows, m, k.min(512)), "{m}x{n}x{k}");
+        assert!(!b_in_place(&cols, m, k.min(512)));
+        let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.25 - 3.0).collect();
+        for kern in f32::gemm_kernels() {
+            for start in [Start::Zero, Start::Rows(&bias)] {
+                let run = |bm: MatRef<'_, f32>| {
+                    let mut c = vec![0.0f32; m * n];
+                    gemm_with(kern, m, n, k, am, bm, &mut c, start);
+                    c
+                };
+                let same = run(rows).iter().zip(&run(cols)).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{} {m}x{n}x{k}", kern.name);
+            }
+        }
+    }
+    // Wide rows walked by many strips are packed.
+    let wide = vec![0.0f32; 1000 * 1000];
+    assert!(!b_in_place(&MatRef { data: &wide, offset: 0, rs: 1000, cs: 1 }, 1000, 500));
+    assert!(!b_in_place(&MatRef { data: &wide, offset: 0, rs: 1024, cs: 1 }, 64, 64), "4 KiB rows");
+}
+
+#[test]
 fn accumulate_mode_adds_onto_the_initial_c_with_every_kernel() {
     // Small integers: every sum is exact, so C₀ + A·B must match bit for bit,
     // through the direct path (tiny) and the blocked one (kc-sliced).

@@ -20,36 +20,40 @@ macro_rules! simd_kernel {
      $zero:ident, $load:ident, $store:ident, $set1:ident, $fma:ident, $add:ident) => {
         /// # Safety
         /// The CPU has the target features; `a + p*lda + i` is readable for
-        /// `i < MR`, `p < kc`; `b` holds `kc*NR` values; `c` addresses an
+        /// `i < MR`, `p < kc`; `b + p*ldb + j` is readable for `j < NR`,
+        /// `p < kc` (a packed strip has `ldb = NR`); `c` addresses an
         /// `MR × NR` tile with row stride `ldc`.
         #[target_feature(enable = $feat)]
-        unsafe fn $name(kc: usize, a: *const $t, lda: usize, b: *const $t, c: *mut $t, ldc: usize, accumulate: bool) {
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $name(kc: usize, a: *const $t, lda: usize, b: *const $t, ldb: usize, c: *mut $t, ldc: usize, accumulate: bool) {
             // SAFETY: the caller's contract, with A's element (i, p) at a + p*lda + i.
             unsafe { simd_kernel!(@body $t, $mr, $nv, $lanes, $zero, $load, $store, $set1, $fma, $add;
-                kc, a, 1, lda, b, c, ldc, accumulate) }
+                kc, a, 1, lda, b, ldb, c, ldc, accumulate) }
         }
 
         /// # Safety
         /// The CPU has the target features; `a + i*lda + p` is readable for
-        /// `i < MR`, `p < kc`; `b` holds `kc*NR` values; `c` addresses an
+        /// `i < MR`, `p < kc`; `b + p*ldb + j` is readable for `j < NR`,
+        /// `p < kc` (a packed strip has `ldb = NR`); `c` addresses an
         /// `MR × NR` tile with row stride `ldc`.
         #[target_feature(enable = $feat)]
-        unsafe fn $rows(kc: usize, a: *const $t, lda: usize, b: *const $t, c: *mut $t, ldc: usize, accumulate: bool) {
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $rows(kc: usize, a: *const $t, lda: usize, b: *const $t, ldb: usize, c: *mut $t, ldc: usize, accumulate: bool) {
             // SAFETY: the caller's contract, with A's element (i, p) at a + i*lda + p.
             unsafe { simd_kernel!(@body $t, $mr, $nv, $lanes, $zero, $load, $store, $set1, $fma, $add;
-                kc, a, lda, 1, b, c, ldc, accumulate) }
+                kc, a, lda, 1, b, ldb, c, ldc, accumulate) }
         }
     };
     (@body $t:ty, $mr:literal, $nv:literal, $lanes:literal,
      $zero:ident, $load:ident, $store:ident, $set1:ident, $fma:ident, $add:ident;
-     $kc:ident, $a:ident, $ars:expr, $acs:expr, $b:ident, $c:ident, $ldc:ident, $accumulate:ident) => {{
+     $kc:ident, $a:ident, $ars:expr, $acs:expr, $b:ident, $ldb:ident, $c:ident, $ldc:ident, $accumulate:ident) => {{
         const MR: usize = $mr;
         const NV: usize = $nv;
         const L: usize = $lanes;
-        let (kc, a, b, c, ldc, accumulate) = ($kc, $a, $b, $c, $ldc, $accumulate);
+        let (kc, a, b, ldb, c, ldc, accumulate) = ($kc, $a, $b, $ldb, $c, $ldc, $accumulate);
         let (ars, acs): (usize, usize) = ($ars, $acs);
         // Every pointer offset stays within the lengths the caller
-        // guarantees: a[i*ars + p*acs] for p < kc, i < MR; b[p*NR + v*L ..
+        // guarantees: a[i*ars + p*acs] for p < kc, i < MR; b[p*ldb + v*L ..
         // +L] for v < NV; c[i*ldc + v*L .. +L] for i < MR.
         // Fetch the C tile now so the read-modify-write at the end does
         // not wait on it (its rows are ldc apart and often alias in L1).
@@ -74,7 +78,7 @@ macro_rules! simd_kernel {
                 }
             }
             ap = ap.add(acs);
-            bp = bp.add(NV * L);
+            bp = bp.add(ldb);
         }
         for i in 0..MR {
             for v in 0..NV {
