@@ -21,44 +21,41 @@ use std::arch::x86_64::*;
 
 use super::gemv::tail_dot;
 
-/// `out[j] ← [out[j] +] x · w[j·stride ..][..x.len()]` with the vectors of
-/// the matmul kernel named `kernel` (`"avx512f"` or `"avx2+fma"`, as
-/// `STRATA_GEMM_KERNEL` may force); false, with nothing written, for any
-/// other kernel (the portable loops then run).
-pub(crate) fn dot_rows_f32(kernel: &str, x: &[f32], w: &[f32], stride: usize, out: &mut [f32], acc: bool) -> bool {
-    check(x.len(), w.len(), stride, out.len());
-    match kernel {
-        "avx512f" if is_x86_feature_detected!("avx512f") => {
-            // SAFETY: the CPU has AVX-512F (checked in the guard); `check`
-            // asserted that every row read lies inside `w`.
-            unsafe { dots_f32_avx512(x, w, stride, out, acc) };
+/// Defines the safe entry for one type: `$avx512` or `$avx2` as the
+/// matmul kernel `kernel` names, if the CPU has its features.
+macro_rules! dot_rows {
+    ($(#[$doc:meta])* $name:ident, $t:ty, $avx512:ident, $avx2:ident) => {
+        $(#[$doc])*
+        pub(crate) fn $name(kernel: &str, x: &[$t], w: &[$t], stride: usize, out: &mut [$t], acc: bool) -> bool {
+            check(x.len(), w.len(), stride, out.len());
+            match kernel {
+                "avx512f" if is_x86_feature_detected!("avx512f") => {
+                    // SAFETY: the CPU has AVX-512F (checked in the guard);
+                    // `check` asserted that every row read lies inside `w`.
+                    unsafe { $avx512(x, w, stride, out, acc) };
+                }
+                "avx2+fma" if is_x86_feature_detected!("avx2") => {
+                    // SAFETY: as above, with AVX2.
+                    unsafe { $avx2(x, w, stride, out, acc) };
+                }
+                _ => return false,
+            }
+            true
         }
-        "avx2+fma" if is_x86_feature_detected!("avx2") => {
-            // SAFETY: as above, with AVX2.
-            unsafe { dots_f32_avx2(x, w, stride, out, acc) };
-        }
-        _ => return false,
-    }
-    true
+    };
 }
 
-/// [`dot_rows_f32`] for f64.
-pub(crate) fn dot_rows_f64(kernel: &str, x: &[f64], w: &[f64], stride: usize, out: &mut [f64], acc: bool) -> bool {
-    check(x.len(), w.len(), stride, out.len());
-    match kernel {
-        "avx512f" if is_x86_feature_detected!("avx512f") => {
-            // SAFETY: the CPU has AVX-512F (checked in the guard); `check`
-            // asserted that every row read lies inside `w`.
-            unsafe { dots_f64_avx512(x, w, stride, out, acc) };
-        }
-        "avx2+fma" if is_x86_feature_detected!("avx2") => {
-            // SAFETY: as above, with AVX2.
-            unsafe { dots_f64_avx2(x, w, stride, out, acc) };
-        }
-        _ => return false,
-    }
-    true
-}
+dot_rows!(
+    /// `out[j] ← [out[j] +] x · w[j·stride ..][..x.len()]` with the vectors
+    /// of the matmul kernel named `kernel` (`"avx512f"` or `"avx2+fma"`, as
+    /// `STRATA_GEMM_KERNEL` may force); false, with nothing written, for any
+    /// other kernel (the portable loops then run).
+    dot_rows_f32, f32, dots_f32_avx512, dots_f32_avx2
+);
+dot_rows!(
+    /// [`dot_rows_f32`] for f64.
+    dot_rows_f64, f64, dots_f64_avx512, dots_f64_avx2
+);
 
 /// Row `n - 1` (the last) ends inside `w`.
 fn check(k: usize, len: usize, stride: usize, n: usize) {
