@@ -92,10 +92,11 @@ fn slope_and_row_sum<T: Float>(
 ) -> (Tensor<T>, Option<Tensor<T>>) {
     let n = y.dims().last().copied().unwrap_or(1);
     let (ys, gs) = (y.contiguous_data(), g.contiguous_data());
-    // Tensor::zeros, not vec!: one allocation each (a Vec passed to
-    // from_vec is copied into the tensor's shared storage), from the
-    // buffer pool when large; XOR's step allocated 4 more times with vecs.
-    let mut gz = Tensor::zeros(y.shape().clone());
+    // Tensors, not vec!: one allocation each (a Vec passed to from_vec is
+    // copied into the tensor's shared storage), from the buffer pool when
+    // large; XOR's step allocated 4 more times with vecs. `gz` is empty,
+    // not zeroed: the loop writes every value.
+    let mut gz = Tensor::empty(y.shape().clone());
     let mut sum = row_sum.then(|| Tensor::zeros([n]));
     let (dz_all, mut sums) = (gz.as_mut_slice(), sum.as_mut().map(Tensor::as_mut_slice));
     if n > 0 {

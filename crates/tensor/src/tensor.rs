@@ -121,6 +121,25 @@ impl<T: Float> Tensor<T> {
         Self::from_parts(Storage::filled(shape.numel(), value), shape)
     }
 
+    /// A contiguous tensor whose values are unspecified (PyTorch's
+    /// `torch.empty`): each is some `T` — an earlier tensor's, from a
+    /// recycled buffer, or zero — so write every element before reading
+    /// any. For a kernel that computes every output: it skips the pass
+    /// over memory that [`zeros`](Self::zeros) spends filling a buffer
+    /// about to be overwritten.
+    ///
+    /// ```
+    /// use strata_tensor::Tensor;
+    /// let mut t = Tensor::<f32>::empty([2, 3]);
+    /// t.as_mut_slice().iter_mut().enumerate().for_each(|(i, v)| *v = i as f32);
+    /// assert_eq!(t.to_vec(), [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    /// ```
+    #[must_use]
+    pub fn empty(shape: impl Into<Shape>) -> Self {
+        let shape = shape.into();
+        Self::from_parts(Storage::scratch(shape.numel(), T::zero()), shape)
+    }
+
     /// All zeros.
     #[must_use]
     pub fn zeros(shape: impl Into<Shape>) -> Self {

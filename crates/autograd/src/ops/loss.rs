@@ -33,7 +33,9 @@ pub(crate) fn log_softmax_along<T: Float>(x: &Tensor<T>, axis: usize) -> Tensor<
 /// two exponentials per logit before).
 fn softmax_rows_picked<T: Float>(x: &[T], c: usize, labels: &[usize]) -> (Tensor<T>, T) {
     let n = x.len().checked_div(c).unwrap_or(0);
-    let mut probs = Tensor::zeros([n, c]);
+    // Every value is written below (one label a row, checked by the caller).
+    debug_assert_eq!(labels.len(), n);
+    let mut probs = Tensor::empty([n, c]);
     let mut picked = T::zero();
     if c == 0 {
         return (probs, picked);
