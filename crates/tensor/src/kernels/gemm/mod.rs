@@ -14,7 +14,7 @@
 //!   partial one;
 //! - LOOP 3 walks the rows of C in groups of `MR`-row strips, in parallel
 //!   with rayon, one task a group;
-//! - LOOP 2 walks the packed B strips, and inside it each strip of the
+//! - LOOP 2 walks the B strips, and inside it each strip of the
 //!   group (so the current B strip stays in L1 across several kernel
 //!   calls), and LOOP 1 is the register-tiled micro-kernel, an `MR × NR`
 //!   block of C held in SIMD registers.
@@ -45,7 +45,7 @@ use rayon::prelude::*;
 use crate::float::Float;
 
 /// A micro-kernel: computes an `MR × NR` tile of C from an A strip and a
-/// packed B strip.
+/// B strip, each packed or read in place.
 ///
 /// `run(kc, a, lda, b, ldb, c, ldc, accumulate)`: A's element `(i, p)` is
 /// `a[p*lda + i]` (a packed strip has `lda = MR`; a column-major A read in

@@ -17,9 +17,8 @@ const fn kernel<T: Float, const MR: usize, const NR: usize>(nc: usize) -> GemmKe
 }
 
 /// # Safety
-/// `a + p*lda + i` is readable for `i < MR`, `p < kc`; `b` holds `kc*NR`
-/// values; `b + p*ldb + j` is readable for `j < NR`, `p < kc`; `c`
-/// addresses an `MR × NR` tile with row stride `ldc`.
+/// `a + p*lda + i` is readable for `i < MR`, `p < kc`; `b + p*ldb + j` for
+/// `j < NR`, `p < kc`; `c` addresses an `MR × NR` tile with row stride `ldc`.
 #[allow(clippy::too_many_arguments)]
 unsafe fn run<T: Float, const MR: usize, const NR: usize>(
     kc: usize,
@@ -36,9 +35,8 @@ unsafe fn run<T: Float, const MR: usize, const NR: usize>(
 }
 
 /// # Safety
-/// `a + i*lda + p` is readable for `i < MR`, `p < kc`; `b` holds `kc*NR`
-/// values; `b + p*ldb + j` is readable for `j < NR`, `p < kc`; `c`
-/// addresses an `MR × NR` tile with row stride `ldc`.
+/// `a + i*lda + p` is readable for `i < MR`, `p < kc`; `b + p*ldb + j` for
+/// `j < NR`, `p < kc`; `c` addresses an `MR × NR` tile with row stride `ldc`.
 #[allow(clippy::too_many_arguments)]
 unsafe fn run_rows<T: Float, const MR: usize, const NR: usize>(
     kc: usize,
