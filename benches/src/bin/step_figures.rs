@@ -146,7 +146,8 @@ fn products(reps: usize) {
         let (i, o) = (sizes[l], sizes[l + 1]);
         let (x, w, bias, g) =
             (rand(&[b, i], &mut rng), rand(&[o, i], &mut rng), rand(&[o], &mut rng), rand(&[b, o], &mut rng));
-        let cases: [(&str, Box<dyn Fn() -> Tensor<f32>>); 3] = [
+        type Product<'a> = (&'static str, Box<dyn Fn() -> Tensor<f32> + 'a>);
+        let cases: [Product<'_>; 3] = [
             ("x·Wt+b", Box::new(|| x.linear(&w, Some(&bias)))),
             ("dy·W", Box::new(|| g.matmul(&w))),
             ("dyt·x", Box::new(|| g.t().matmul(&x))),
