@@ -97,9 +97,9 @@ pub(super) fn panel_columns(kc: usize, size: usize, nr: usize) -> usize {
 
 /// The largest B panel, whatever the L2. On an Intel Xeon of family 6
 /// model 207 (Emerald Rapids, 2 MiB L2 a core), a panel filling the
-/// whole L2 (512 × 1,024 f32) ran 10–12% slower than a 1 MiB one at
-/// n = 1,024 and 2,048 on 1 thread, and 5–9% on 2; from 0.5 to 1.25 MiB
-/// the rate was flat (AVX-512, paired in one process). A panel that fills
+/// whole L2 (512 × 1,024 f32) ran 10–16% slower than a 1 MiB one at
+/// n = 1,024 and 2,048 on 1 thread, and 5–16% on 2; from 0.5 to 1.25 MiB
+/// the rate was flat (AVX-512 and AVX2, paired in one process). A panel that fills
 /// the L2 leaves no room there for the A strips and C tiles streaming
 /// past it.
 const PANEL_BYTES: usize = 1 << 20;
