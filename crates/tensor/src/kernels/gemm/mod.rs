@@ -31,6 +31,8 @@ mod portable;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 #[cfg(target_arch = "x86_64")]
+mod x86_edge;
+#[cfg(target_arch = "x86_64")]
 mod x86_gemv;
 #[cfg(target_arch = "x86_64")]
 mod x86_pack;
@@ -73,7 +75,19 @@ pub struct GemmKernel<T> {
     /// ldc, accumulate)` takes A's element `(i, p)` from `a[i*lda + p]`
     /// (`MR` rows of a row-major A), so a small product need not pack A.
     pub(crate) run_rows: unsafe fn(usize, *const T, usize, *const T, usize, *mut T, usize, bool),
+    /// The edge tiles' kernel, if this kernel has one (else an edge tile
+    /// runs `run` into a scratch tile).
+    pub(crate) edge: Option<EdgeKernel<T>>,
 }
+
+/// An edge-tile kernel: `edge(mrows, ncols, kc, a, lda, rows, b, ldb, c,
+/// ldc, accumulate)` computes the `mrows × ncols` tile at `c` (at most `MR ×
+/// NR`) as the full kernel would its part of a whole tile, rounding every
+/// element alike. A is read as by `run_rows` when `rows` (then `mrows` is
+/// `MR`), else as by `run` (a packed strip's zero-padded rows may be
+/// read); B as by `run`, whose strip is zero-padded to whole vectors.
+pub(crate) type EdgeKernel<T> =
+    unsafe fn(usize, usize, usize, *const T, usize, bool, *const T, usize, *mut T, usize, bool);
 
 impl<T> std::fmt::Debug for GemmKernel<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -632,6 +646,15 @@ fn tile<T: Float>(
     let accumulate = !matches!(start, Start::Zero);
     if mrows == mr && ncols == nr {
         run(corner, out.n, accumulate);
+    } else if let Some(edge) = kern.edge {
+        let (data, lda, rows) = match a {
+            AStrip::Packed(a) => (a, mr, false),
+            AStrip::Cols { data, lda } => (data, lda, false),
+            AStrip::Rows { data, lda } => (data, lda, true),
+        };
+        // SAFETY: as for `run` above (the strips are asserted full-size,
+        // a packed one zero-padded), with C's mrows × ncols tile in place.
+        unsafe { edge(mrows, ncols, kc, data.as_ptr(), lda, rows, b.as_ptr(), ldb, corner, out.n, accumulate) };
     } else {
         // Edge tile: run the same kernel into a scratch tile, then add the
         // valid part, so edge elements are rounded exactly like inner ones.

@@ -13,7 +13,16 @@ pub(super) const F64: GemmKernel<f64> = kernel::<f64, 4, 4>(256);
 
 /// The portable kernel for an `MR × NR` tile and `nc` columns per B panel.
 const fn kernel<T: Float, const MR: usize, const NR: usize>(nc: usize) -> GemmKernel<T> {
-    GemmKernel { name: "portable", mr: MR, nr: NR, kc: 256, nc, run: run::<T, MR, NR>, run_rows: run_rows::<T, MR, NR> }
+    GemmKernel {
+        name: "portable",
+        mr: MR,
+        nr: NR,
+        kc: 256,
+        nc,
+        run: run::<T, MR, NR>,
+        run_rows: run_rows::<T, MR, NR>,
+        edge: None,
+    }
 }
 
 /// # Safety

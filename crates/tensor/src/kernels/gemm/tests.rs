@@ -284,3 +284,60 @@ fn a_start_row_rounds_exactly_like_filling_c_first_on_every_path() {
         }
     }
 }
+
+#[test]
+fn edge_tiles_round_exactly_like_inner_tiles() {
+    // A product whose tiles are all whole, and its top-left corners of sizes
+    // that end in edge strips of rows, of columns or of both: every element
+    // of a corner is the same chain of multiply-adds as in the whole product
+    // (same k, same slices), so it must have the same bits, on every kernel,
+    // with A read in place by rows or by columns or packed, onto zero, onto C
+    // and from a start row.
+    for kern in f32::gemm_kernels() {
+        // k large enough that the smallest corner is blocked, not a direct loop.
+        let (mr, nr, k) = (kern.mr, kern.nr, 1100);
+        let (mb, nb) = (3 * mr, 3 * nr);
+        let a: Vec<f32> = (0..mb * k).map(|i| ((i * 7919 % 1013) as f32).sin()).collect();
+        let a_cols: Vec<f32> = (0..mb * k).map(|idx| a[(idx % mb) * k + idx / mb]).collect();
+        let b: Vec<f32> = (0..k * nb).map(|i| ((i * 104_729 % 2003) as f32).cos()).collect();
+        let c0: Vec<f32> = (0..mb * nb).map(|i| (i as f32 * 0.11).cos()).collect();
+        let row: Vec<f32> = (0..nb).map(|j| (j as f32 * 0.37).sin()).collect();
+        let bm = MatRef { data: &b, offset: 0, rs: nb, cs: 1 };
+        // Every second value of a doubled A: neither stride is 1, so it is packed.
+        let a_spread: Vec<f32> = a.iter().flat_map(|&x| [x, 0.0]).collect();
+        let layouts = [
+            ("rows", MatRef { data: &a, offset: 0, rs: k, cs: 1 }),
+            ("cols", MatRef { data: &a_cols, offset: 0, rs: 1, cs: mb }),
+            ("packed", MatRef { data: &a_spread, offset: 0, rs: 2 * k, cs: 2 }),
+        ];
+        for (layout, am) in layouts {
+            for start in ["zero", "acc", "rows"] {
+                let run = |m: usize, n: usize| {
+                    let mut c: Vec<f32> = (0..m).flat_map(|i| c0[i * nb..i * nb + n].to_vec()).collect();
+                    let s = match start {
+                        "zero" => Start::Zero,
+                        "acc" => Start::Acc,
+                        _ => Start::Rows(&row[..n]),
+                    };
+                    gemm_with(kern, m, n, k, am, bm, &mut c, s);
+                    c
+                };
+                let whole = run(mb, nb);
+                for (m, n) in [(mr + 1, nr + 1), (2 * mr - 1, nr + nr / 2), (mr + mr / 3, 2 * nr - 3), (2 * mr, nr + 5)]
+                {
+                    let corner = run(m, n);
+                    for i in 0..m {
+                        for j in 0..n {
+                            let (got, want) = (corner[i * n + j], whole[i * nb + j]);
+                            assert!(
+                                got.to_bits() == want.to_bits(),
+                                "{} A {layout}, start {start}, {m}x{n}: ({i}, {j}) is {got}, inner {want}",
+                                kern.name
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

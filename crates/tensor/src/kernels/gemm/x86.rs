@@ -173,6 +173,7 @@ pub(super) fn f32_kernels() -> Vec<GemmKernel<f32>> {
             nc: super::panel_columns(F32_KC, 4, 16),
             run: f32_avx2,
             run_rows: f32_avx2_rows,
+            edge: Some(super::x86_edge::f32_avx2_edge),
         });
     }
     if is_x86_feature_detected!("avx512f") {
@@ -184,6 +185,7 @@ pub(super) fn f32_kernels() -> Vec<GemmKernel<f32>> {
             nc: super::panel_columns(F32_KC, 4, 32),
             run: f32_avx512,
             run_rows: f32_avx512_rows,
+            edge: Some(super::x86_edge::f32_avx512_edge),
         });
     }
     ks
@@ -201,6 +203,7 @@ pub(super) fn f64_kernels() -> Vec<GemmKernel<f64>> {
             nc: 256,
             run: f64_avx2,
             run_rows: f64_avx2_rows,
+            edge: Some(super::x86_edge::f64_avx2_edge),
         });
     }
     if is_x86_feature_detected!("avx512f") {
@@ -212,6 +215,7 @@ pub(super) fn f64_kernels() -> Vec<GemmKernel<f64>> {
             nc: 256,
             run: f64_avx512,
             run_rows: f64_avx512_rows,
+            edge: Some(super::x86_edge::f64_avx512_edge),
         });
     }
     ks
