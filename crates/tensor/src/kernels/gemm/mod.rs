@@ -22,8 +22,9 @@
 //! Operands are read through their strides while packing, so `A·Bᵀ` and `Aᵀ·B`
 //! cost no transpose copy. Every element of C is computed by one task, summing
 //! `k` in the same order and the same `kc` slices, so the result does not
-//! depend on the number of threads, nor on where a tile falls (edge tiles run
-//! the same micro-kernel into a scratch tile), nor on whether A was packed.
+//! depend on the number of threads, nor on where a tile falls (an edge tile
+//! runs a narrower kernel with the same chain of multiply-adds, masked into
+//! C, or the full kernel into a scratch tile), nor on whether A was packed.
 
 mod gemv;
 mod pack;
