@@ -17,6 +17,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use strata_bench::{tape_chain, xor_train, xor_train_linear};
 
 fn bench(c: &mut Criterion) {
+    strata_bench::join_pool_first();
     let mut g = c.benchmark_group("tape");
     g.throughput(Throughput::Elements(1000));
     g.bench_function("chain_1000_ops", |b| b.iter(|| black_box(tape_chain(black_box(1000)))));

@@ -71,12 +71,14 @@ fn layer(c: &mut Criterion, name: &str, dims: [usize; 4], o: usize, input_grad: 
 }
 
 fn conv_layers(c: &mut Criterion) {
+    strata_bench::join_pool_first();
     layer(c, "conv1_fwd_bwd", [BATCH, 1, 28, 28], 32, false);
     layer(c, "conv2_fwd_bwd", [BATCH, 32, 14, 14], 64, true);
 }
 
 /// The forward pass of the second layer against the GEMM it lowers to.
 fn conv_vs_gemm(c: &mut Criterion) {
+    strata_bench::join_pool_first();
     let (k, l, o) = (32 * 9, 14 * 14, 64);
     let mut g = c.benchmark_group("conv2_fwd");
     g.throughput(Throughput::Elements((2 * BATCH * o * l * k) as u64));
@@ -137,6 +139,7 @@ impl CandleCnn {
 }
 
 fn cnn_step(c: &mut Criterion) {
+    strata_bench::join_pool_first();
     let mut g = c.benchmark_group("cnn_step");
     g.throughput(Throughput::Elements(BATCH as u64));
     let labels: Vec<usize> = (0..BATCH).map(|i| (i * 7) % 10).collect();

@@ -19,6 +19,7 @@ use strata_nn::{Mlp, Module};
 use strata_tensor::Tensor;
 
 fn bench(c: &mut Criterion) {
+    strata_bench::join_pool_first();
     let mut g = c.benchmark_group("mnist_inference");
     let model = Mlp::new(&[784, 256, 128, 10], Activation::Relu, &mut StdRng::seed_from_u64(1));
     let varmap = VarMap::new();

@@ -21,6 +21,7 @@ fn threads() -> usize {
 }
 
 fn bench(c: &mut Criterion) {
+    strata_bench::join_pool_first();
     let threads = threads();
     // SAFETY: set before any other thread of this process reads the environment.
     unsafe { std::env::set_var("MATMUL_NUM_THREADS", threads.to_string()) };

@@ -15,6 +15,7 @@ use strata_nn::{Dense, Module, ParamTape};
 use strata_tensor::Tensor;
 
 fn bench(c: &mut Criterion) {
+    strata_bench::join_pool_first();
     let mut g = c.benchmark_group("dense_relu_fwd_bwd");
     for &(batch, fan_in, fan_out) in &[(64usize, 64usize, 128usize), (128, 784, 256)] {
         let mut rng = StdRng::seed_from_u64(1);

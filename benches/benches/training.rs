@@ -58,6 +58,7 @@ fn relu(x: &CTensor) -> CTensor {
 }
 
 fn xor(c: &mut Criterion) {
+    strata_bench::join_pool_first();
     let mut g = c.benchmark_group("xor_10k");
     g.sample_size(10);
     g.bench_function("strata", |b| b.iter(|| black_box(xor_mlp_10k())));
@@ -126,6 +127,7 @@ fn classification(c: &mut Criterion, name: &str, sizes: &[usize], batch: usize) 
 }
 
 fn steps(c: &mut Criterion) {
+    strata_bench::join_pool_first();
     classification(c, "mnist_lite_step", &[64, 128, 10], 64);
     classification(c, "mnist_step", &[784, 256, 128, 10], 128);
 }
