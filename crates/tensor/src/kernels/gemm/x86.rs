@@ -9,6 +9,36 @@ use std::arch::x86_64::*;
 
 use super::GemmKernel;
 
+/// The loop every x86 kernel runs, whole tile or edge (`x86_edge`): `MR ×
+/// NV` vector accumulators, each the chain of fused multiply-adds over the
+/// `kc` steps from zero, A's element `(i, p)` at `a[i*ars + p*acs]`, B's
+/// row `p` at `b[p*ldb ..]`. One definition, so that an edge element is
+/// rounded exactly like an inner one. Evaluates to the accumulators; the
+/// caller's `unsafe` block vouches for the reads.
+macro_rules! fma_tile {
+    ($mr:expr, $nv:expr, $lanes:expr, $zero:ident, $load:ident, $set1:ident, $fma:ident;
+     $kc:ident, $a:ident, $ars:ident, $acs:ident, $b:ident, $ldb:ident) => {{
+        let mut acc = [[$zero(); $nv]; $mr];
+        let (mut ap, mut bp) = ($a, $b);
+        for _ in 0..$kc {
+            let mut bv = [$zero(); $nv];
+            for v in 0..$nv {
+                bv[v] = $load(bp.add(v * $lanes));
+            }
+            for i in 0..$mr {
+                let av = $set1(*ap.add(i * $ars));
+                for v in 0..$nv {
+                    acc[i][v] = $fma(av, bv[v], acc[i][v]);
+                }
+            }
+            ap = ap.add($acs);
+            bp = bp.add($ldb);
+        }
+        acc
+    }};
+}
+pub(super) use fma_tile;
+
 /// Defines one micro-kernel in two forms: `$name` reads A's element
 /// `(i, p)` at `a[p*lda + i]` — a packed strip (`lda = MR`) or `MR`
 /// columns of a column-major A in place (a transposed view, `dyᵀ`) —
@@ -64,22 +94,7 @@ macro_rules! simd_kernel {
                 }
             }
         }
-        let mut acc = [[$zero(); NV]; MR];
-        let (mut ap, mut bp) = (a, b);
-        for _ in 0..kc {
-            let mut bv = [$zero(); NV];
-            for v in 0..NV {
-                bv[v] = $load(bp.add(v * L));
-            }
-            for i in 0..MR {
-                let av = $set1(*ap.add(i * ars));
-                for v in 0..NV {
-                    acc[i][v] = $fma(av, bv[v], acc[i][v]);
-                }
-            }
-            ap = ap.add(acs);
-            bp = bp.add(ldb);
-        }
+        let acc = fma_tile!(MR, NV, L, $zero, $load, $set1, $fma; kc, a, ars, acs, b, ldb);
         for i in 0..MR {
             for v in 0..NV {
                 let cp = c.add(i * ldc + v * L);

@@ -10,10 +10,12 @@
 //! the narrowest kernel that covers it: 4, 8 or 12 rows (AVX-512; 2, 4 or 6
 //! on AVX2) and one or two vectors of columns. Every element is the same
 //! chain of fused multiply-adds over `k`, from zero, added to C at the end,
-//! as in the full kernel, so an edge element is rounded exactly like an
-//! inner one.
+//! as in the full kernel (both run `fma_tile!`), so an edge element is
+//! rounded exactly like an inner one.
 
 use std::arch::x86_64::*;
+
+use super::x86::fma_tile;
 
 /// Defines `$name`, the edge kernel of one instruction set and float type,
 /// with the signature of [`super::EdgeKernel`]. `$mr` is the full kernel's
@@ -93,22 +95,7 @@ macro_rules! edge_kernel {
             // v < NV; c[i*ldc + v*L ..] for i < mrows, through the mask on
             // the last vector.
             unsafe {
-                let mut acc = [[$zero(); NV]; MR];
-                let (mut ap, mut bp) = (a, b);
-                for _ in 0..kc {
-                    let mut bv = [$zero(); NV];
-                    for v in 0..NV {
-                        bv[v] = $loadu(bp.add(v * L));
-                    }
-                    for i in 0..MR {
-                        let av = $set1(*ap.add(i * ars));
-                        for v in 0..NV {
-                            acc[i][v] = $fma(av, bv[v], acc[i][v]);
-                        }
-                    }
-                    ap = ap.add(acs);
-                    bp = bp.add(ldb);
-                }
+                let acc = fma_tile!(MR, NV, L, $zero, $loadu, $set1, $fma; kc, a, ars, acs, b, ldb);
                 let full: $mask = $mask_of(L);
                 for (i, acc) in acc.iter().enumerate().take(mrows) {
                     for (v, &acc) in acc.iter().enumerate() {
