@@ -18,9 +18,9 @@ use std::arch::x86_64::*;
 use super::x86::fma_tile;
 
 /// Defines `$name`, the edge kernel of one instruction set and float type,
-/// with the signature of [`super::EdgeKernel`]. `$mr` is the full kernel's
-/// rows, and `$steps` the row counts its edge kernels compute (each a
-/// multiple of the last step below it, the last `$mr`).
+/// with the signature of [`super::EdgeKernel`], and `$body`, the kernel it
+/// dispatches to. `$steps` are the row counts it compiles, ascending, the
+/// last the full kernel's `MR`: a tile runs the first that covers its rows.
 macro_rules! edge_kernel {
     ($name:ident, $body:ident, $t:ty, $feat:literal, $lanes:literal, $mask:ty, [$($steps:literal),+],
      $zero:ident, $loadu:ident, $set1:ident, $fma:ident, $add:ident,
@@ -140,7 +140,8 @@ macro_rules! masked_moves {
 }
 
 /// The sign bits that select the first `n` of 8 (`f32`) or 4 (`f64`) AVX2
-/// lanes: a window of the table starting `8 - n` values in.
+/// lanes: a window of eight `i32` starting `8 - n` values in (`8 - 2n` for
+/// `f64`, whose lanes are two `i32` each).
 const LANE_SIGNS: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
 
 masked_moves!(
