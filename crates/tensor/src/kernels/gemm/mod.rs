@@ -26,6 +26,7 @@
 //! runs a narrower kernel with the same chain of multiply-adds, masked into
 //! C, or the full kernel into a scratch tile), nor on whether A was packed.
 
+mod cache;
 mod gemv;
 mod pack;
 mod portable;
@@ -105,9 +106,7 @@ impl<T> std::fmt::Debug for GemmKernel<T> {
 /// at n = 256 … 2,048 (f32, kc 512, AVX2 and AVX-512, paired in one
 /// process); a Zen 3's 512 KiB L2 gets half as many columns.
 pub(super) fn panel_columns(kc: usize, size: usize, nr: usize) -> usize {
-    static L2: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let l2 = *L2.get_or_init(|| l2_bytes().unwrap_or(1 << 20));
-    (l2.min(PANEL_BYTES) / (kc * size) / nr * nr).clamp(4 * nr, 1024)
+    (cache::l2().bytes.min(PANEL_BYTES) / (kc * size) / nr * nr).clamp(4 * nr, 1024)
 }
 
 /// The largest B panel, whatever the L2. On an Intel Xeon of family 6
@@ -118,28 +117,6 @@ pub(super) fn panel_columns(kc: usize, size: usize, nr: usize) -> usize {
 /// the L2 leaves no room there for the A strips and C tiles streaming
 /// past it.
 const PANEL_BYTES: usize = 1 << 20;
-
-/// The unified level-2 cache of CPU 0, from
-/// `/sys/devices/system/cpu/cpu0/cache/index*/{level,type,size}`.
-fn l2_bytes() -> Option<usize> {
-    let dir = std::path::Path::new("/sys/devices/system/cpu/cpu0/cache");
-    std::fs::read_dir(dir).ok()?.flatten().find_map(|entry| {
-        let read = |f: &str| std::fs::read_to_string(entry.path().join(f)).ok();
-        let (level, kind, size) = (read("level")?, read("type")?, read("size")?);
-        if level.trim() != "2" || kind.trim() == "Instruction" {
-            return None;
-        }
-        let size = size.trim();
-        let (digits, unit) = size.split_at(size.find(|c: char| !c.is_ascii_digit()).unwrap_or(size.len()));
-        let scale = match unit {
-            "" => 1,
-            "K" => 1 << 10,
-            "M" => 1 << 20,
-            _ => return None,
-        };
-        digits.parse::<usize>().ok().map(|d| d * scale)
-    })
-}
 
 /// The best f32 kernel for this CPU, detected once (every product asks).
 /// `STRATA_GEMM_KERNEL` (`portable`, `avx2+fma`, `avx512f`) picks a
@@ -473,7 +450,13 @@ fn panels<T: Float>(
                         Start::Rows(r) => Start::Rows(&r[col..col + ncols]),
                         other => other,
                     };
-                    for s in 0..nstrips {
+                    // Whole tiles with no start row to copy in go straight
+                    // to the kernel, the rest through `tile`.
+                    let whole =
+                        if ncols == nr && !matches!(first, Start::Rows(_)) { nstrips.min((m - row0) / mr) } else { 0 };
+                    let accumulate = !matches!(first, Start::Zero);
+                    whole_tiles(kern, kc, &astrip, whole, bstrip, ldb, out, row0, col, accumulate);
+                    for s in whole..nstrips {
                         let row = row0 + s * mr;
                         let mrows = mr.min(m - row);
                         tile(kern, kc, astrip(s), bstrip, ldb, out, row, col, mrows, ncols, first);
@@ -578,7 +561,8 @@ fn a_in_place<T>(a: &MatRef<'_, T>, mr: usize) -> Option<InPlace> {
 /// Whether full strips of a row-major B (unit column stride) are read in
 /// place rather than packed, for an `m`-row product sliced by `kc`: its
 /// row stride must not be a multiple of 4 KiB (see [`a_in_place`]), and
-/// `m · kc · row stride` (bytes) at most [`B_IN_PLACE`].
+/// `m · kc · row stride` (bytes), times the stride's [`crowding`] of the
+/// L2, at most [`B_IN_PLACE`].
 ///
 /// Packing a B panel costs one pass over it; reading it in place costs a
 /// little on every one of the `m / MR` passes the kernel makes over it,
@@ -592,8 +576,33 @@ fn a_in_place<T>(a: &MatRef<'_, T>, mr: usize) -> Option<InPlace> {
 fn b_in_place<T>(b: &MatRef<'_, T>, m: usize, kc: usize) -> bool {
     let size = std::mem::size_of::<T>();
     let row = b.rs * size;
-    b.cs == 1 && !row.is_multiple_of(4096) && m * kc * row <= B_IN_PLACE
+    b.cs == 1 && !row.is_multiple_of(4096) && m * kc * row * crowding(row) <= B_IN_PLACE
 }
+
+/// How crowded into few sets of this core's L2 the rows of a B strip read
+/// in place are, `row` bytes apart: 1 where they may spread over at least
+/// [`STRIP_LINES`] lines ([`cache::strip_lines`]), 2 where over half as
+/// many, and so on.
+///
+/// In an L2 of 1,024 sets, rows 1 KiB apart fall in every 16th set: 512
+/// lines in a Zen 2's or Zen 3's 8 ways (512 KiB), 1,024 in Zen 4's or
+/// 5's 16 (1 MiB), 2,048 in a 2 MiB Intel L2's 2,048 sets of 16. Paired
+/// in one process on a Zen 2 (AVX2, f32, 1 thread), packing B against
+/// reading it in place: rows 1 KiB apart, 128 × 256 × 512 (m × n × k)
+/// +14–31% and 256³ +4–8%, but 128 × 256 × 128 and 128 × 256 × 256 2–4%
+/// slower; 2 KiB apart (256 lines), 128 × 512 × 128 +6%, 128 × 512 × 256
+/// +36%; 3 KiB apart, 128 × 768 × 128 +5%; 512 bytes apart (1,024
+/// lines), 128 × 128 × 512 8% slower. Without the factor every one of
+/// those was read in place; with it, those that gained are packed there
+/// and the rest still read in place, while the 1 MiB and 2 MiB L2s, where
+/// the rest of the rule was measured, keep their choices at the MNIST
+/// training shapes and at 256³.
+fn crowding(row: usize) -> usize {
+    (STRIP_LINES / cache::strip_lines(cache::l2(), row)).max(1)
+}
+
+/// See [`crowding`].
+const STRIP_LINES: usize = 2048;
 
 /// See [`b_in_place`]: 128 × 256 × 784 is 103 MB, 256 × 256 × 784 205 MB.
 const B_IN_PLACE: usize = 128 << 20;
@@ -608,6 +617,56 @@ enum AStrip<'a, T> {
     /// In place: `MR` columns' worth of a column-major A, element `(i, p)`
     /// at `[p*lda + i]`.
     Cols { data: &'a [T], lda: usize },
+}
+
+/// The whole `MR × NR` tiles of C at rows `row0 + s·MR`, `s < count`, and
+/// columns `col ..`, from A strips `astrip(s)` and one B strip (as for
+/// [`tile`]), onto C or not as `accumulate` says. What [`tile`] does for
+/// such a tile, without its per-tile branches: in paired in-process runs
+/// on a Zen 2 (AVX2, 1 thread) the loop through `tile` cost 7% of a 64³
+/// product, and calling the kernel directly ran 64³ … 256³ 1–5% faster
+/// (128 × 784 × 256 +2–5%). The caller's task owns the tiles.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn whole_tiles<'a, T: Float>(
+    kern: GemmKernel<T>,
+    kc: usize,
+    astrip: &impl Fn(usize) -> AStrip<'a, T>,
+    count: usize,
+    b: &[T],
+    ldb: usize,
+    out: Out<T>,
+    row0: usize,
+    col: usize,
+    accumulate: bool,
+) {
+    if count == 0 {
+        return;
+    }
+    let (mr, nr) = (kern.mr, kern.nr);
+    assert!(b.len() >= (kc - 1) * ldb + nr);
+    assert!(row0 + count * mr <= out.m && col + nr <= out.n);
+    for s in 0..count {
+        // SAFETY: the tile's corner is inside C (asserted above).
+        let c = unsafe { out.ptr.add((row0 + s * mr) * out.n + col) };
+        // SAFETY (each arm): the A strip's bound is asserted in the arm, the
+        // B strip's (kc rows of stride ldb, nr columns) and C's mr × nr tile
+        // of row stride n above.
+        match astrip(s) {
+            AStrip::Packed(a) => {
+                assert!(a.len() >= kc * mr);
+                unsafe { (kern.run)(kc, a.as_ptr(), mr, b.as_ptr(), ldb, c, out.n, accumulate) }
+            }
+            AStrip::Cols { data, lda } => {
+                assert!(data.len() >= (kc - 1) * lda + mr);
+                unsafe { (kern.run)(kc, data.as_ptr(), lda, b.as_ptr(), ldb, c, out.n, accumulate) }
+            }
+            AStrip::Rows { data, lda } => {
+                assert!(data.len() >= (mr - 1) * lda + kc);
+                unsafe { (kern.run_rows)(kc, data.as_ptr(), lda, b.as_ptr(), ldb, c, out.n, accumulate) }
+            }
+        }
+    }
 }
 
 /// The `mrows × ncols` tile of C at `(row, col)` (at most `MR × NR`), from

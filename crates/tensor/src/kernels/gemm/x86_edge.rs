@@ -22,7 +22,7 @@ use super::x86::fma_tile;
 /// dispatches to. `$steps` are the row counts it compiles, ascending, the
 /// last the full kernel's `MR`: a tile runs the first that covers its rows.
 macro_rules! edge_kernel {
-    ($name:ident, $body:ident, $t:ty, $feat:literal, $lanes:literal, $mask:ty, [$($steps:literal),+],
+    ($name:ident, $body:ident, $t:ty, $feat:literal, $lanes:literal, $unroll:literal, $mask:ty, [$($steps:literal),+],
      $zero:ident, $loadu:ident, $set1:ident, $fma:ident, $add:ident,
      $mask_of:ident, $load_masked:ident, $store_masked:ident) => {
         /// # Safety
@@ -95,7 +95,7 @@ macro_rules! edge_kernel {
             // v < NV; c[i*ldc + v*L ..] for i < mrows, through the mask on
             // the last vector.
             unsafe {
-                let acc = fma_tile!(MR, NV, L, $zero, $loadu, $set1, $fma; kc, a, ars, acs, b, ldb);
+                let acc = fma_tile!(MR, NV, L, $unroll, $zero, $loadu, $set1, $fma; kc, a, ars, acs, b, ldb);
                 let full: $mask = $mask_of(L);
                 for (i, acc) in acc.iter().enumerate().take(mrows) {
                     for (v, &acc) in acc.iter().enumerate() {
@@ -201,6 +201,7 @@ edge_kernel!(
     f32,
     "avx512f",
     16,
+    1,
     __mmask16,
     [4, 8, 12],
     _mm512_setzero_ps,
@@ -218,6 +219,7 @@ edge_kernel!(
     f64,
     "avx512f",
     8,
+    1,
     __mmask8,
     [4, 8, 12],
     _mm512_setzero_pd,
@@ -235,6 +237,7 @@ edge_kernel!(
     f32,
     "avx2,fma",
     8,
+    2,
     __m256i,
     [2, 4, 6],
     _mm256_setzero_ps,
@@ -252,6 +255,7 @@ edge_kernel!(
     f64,
     "avx2,fma",
     4,
+    2,
     __m256i,
     [2, 4, 6],
     _mm256_setzero_pd,
