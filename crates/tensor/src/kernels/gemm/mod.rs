@@ -331,9 +331,13 @@ fn blocked<T: Float>(
         }
     }
     let packed_a = packed.as_mut().map(|p| &*p.as_mut_slice());
-    // Several blocks a thread, so a thread that starts late (woken from
-    // sleep) takes fewer.
-    let per = col_strips.div_ceil(4 * threads);
+    // One block a thread. Four a thread (so that one woken late from sleep
+    // would take fewer) ran slower, paired in one process on a Zen 2 (AVX2,
+    // 2 threads): the MNIST step 4–6% (SGD and AdamW, five runs), 128³ …
+    // 512³ 2–5%: each block packs its own B strips and walks all of A; and
+    // a block a late thread has not yet taken is run by the other thread
+    // once its own is done.
+    let per = col_strips.div_ceil(threads);
     (0..col_strips.div_ceil(per)).into_par_iter().for_each(|t| {
         let (j0, j1) = (t * per * kern.nr, ((t + 1) * per * kern.nr).min(n));
         panels(kern, m, k, a, packed_a, b, out, j0..j1, false, start);
