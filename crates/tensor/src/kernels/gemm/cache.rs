@@ -11,7 +11,7 @@ pub(super) struct L2 {
     pub sets: usize,
 }
 
-/// Assumed when sysfs cannot be read: 1 MiB, 16 ways (Zen 4 and 5).
+/// Assumed when sysfs cannot be read: 1 MiB of 16 ways (Zen 5's).
 const FALLBACK: L2 = L2 { bytes: 1 << 20, ways: 16, sets: 1024 };
 
 /// CPU 0's L2, read once.

@@ -595,9 +595,10 @@ fn b_in_place<T>(b: &MatRef<'_, T>, m: usize, kc: usize) -> bool {
 /// [`STRIP_LINES`] lines ([`cache::strip_lines`]), 2 where over half as
 /// many, and so on.
 ///
-/// In an L2 of 1,024 sets, rows 1 KiB apart fall in every 16th set: 512
-/// lines in a Zen 2's or Zen 3's 8 ways (512 KiB), 1,024 in Zen 4's or
-/// 5's 16 (1 MiB), 2,048 in a 2 MiB Intel L2's 2,048 sets of 16. Paired
+/// Rows 1 KiB apart fall in every 16th set: 64 sets of 8 ways, 512 lines,
+/// in a Zen 2's or Zen 3's 512 KiB L2 (1,024 sets); 1,024 lines in a
+/// 1 MiB one (Zen 4's 2,048 sets of 8 ways, Zen 5's 1,024 of 16); 2,048 in
+/// a 2 MiB Intel L2 (2,048 sets of 16). Paired
 /// in one process on a Zen 2 (AVX2, f32, 1 thread), packing B against
 /// reading it in place: rows 1 KiB apart, 128 × 256 × 512 (m × n × k)
 /// +14–31% and 256³ +4–8%, but 128 × 256 × 128 and 128 × 256 × 256 2–4%
