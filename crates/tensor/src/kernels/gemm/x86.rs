@@ -69,7 +69,8 @@ pub(super) use fma_tile;
 /// latter. Paired in one process on a Zen 2 (f32, 1 thread), two steps
 /// ran 0–5% faster than one at 64³ … 512³ and on the MNIST layers'
 /// products (+4% on `dyᵀ·x`, 256 × 784 × 128, and `dy·W`, 128 × 784 ×
-/// 256), where four steps ran 3% slower than one on `dy·W`. The AVX-512
+/// 256), where four steps ran 3% slower than one on `dy·W`; f64, in
+/// alternating whole processes, 0–7% faster at 64³ … 512³. The AVX-512
 /// kernels (24 multiply-adds a step) keep one step, as measured on Zen 5
 /// and Intel Xeons; no AVX-512 machine was at hand to try two.
 macro_rules! simd_kernel {
