@@ -631,6 +631,48 @@ enum AStrip<'a, T> {
     Cols { data: &'a [T], lda: usize },
 }
 
+impl<T> AStrip<'_, T> {
+    /// Asserts that the strip holds `kc` steps of `mr` rows, as the kernels
+    /// read it (see the variants).
+    fn assert_holds(&self, kc: usize, mr: usize) {
+        match *self {
+            AStrip::Packed(a) => assert!(a.len() >= kc * mr),
+            AStrip::Rows { data, lda } => assert!(data.len() >= (mr - 1) * lda + kc),
+            AStrip::Cols { data, lda } => assert!(data.len() >= (kc - 1) * lda + mr),
+        }
+    }
+}
+
+/// The full kernel on one `MR × NR` tile at `c` (row stride `ldc`), from
+/// the A strip `a` and the B strip `b` (row stride `ldb`), onto the tile's
+/// values or not as `accumulate` says.
+///
+/// # Safety
+/// `a` holds `kc` steps of `MR` rows ([`AStrip::assert_holds`]), `b` holds
+/// `kc` rows of stride `ldb` and `NR` columns, and `c` addresses an `MR ×
+/// NR` tile of row stride `ldc` that no other thread writes meanwhile.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn run_full<T>(
+    kern: GemmKernel<T>,
+    kc: usize,
+    a: AStrip<'_, T>,
+    b: &[T],
+    ldb: usize,
+    c: *mut T,
+    ldc: usize,
+    accumulate: bool,
+) {
+    // SAFETY: the caller's contract, with the packed strip's row stride MR.
+    unsafe {
+        match a {
+            AStrip::Packed(a) => (kern.run)(kc, a.as_ptr(), kern.mr, b.as_ptr(), ldb, c, ldc, accumulate),
+            AStrip::Cols { data, lda } => (kern.run)(kc, data.as_ptr(), lda, b.as_ptr(), ldb, c, ldc, accumulate),
+            AStrip::Rows { data, lda } => (kern.run_rows)(kc, data.as_ptr(), lda, b.as_ptr(), ldb, c, ldc, accumulate),
+        }
+    }
+}
+
 /// The whole `MR × NR` tiles of C at rows `row0 + s·MR`, `s < count`, and
 /// columns `col ..`, from A strips `astrip(s)` and one B strip (as for
 /// [`tile`]), onto C or not as `accumulate` says. What [`tile`] does for
@@ -659,25 +701,14 @@ fn whole_tiles<'a, T: Float>(
     assert!(b.len() >= (kc - 1) * ldb + nr);
     assert!(row0 + count * mr <= out.m && col + nr <= out.n);
     for s in 0..count {
+        let a = astrip(s);
+        a.assert_holds(kc, mr);
         // SAFETY: the tile's corner is inside C (asserted above).
         let c = unsafe { out.ptr.add((row0 + s * mr) * out.n + col) };
-        // SAFETY (each arm): the A strip's bound is asserted in the arm, the
-        // B strip's (kc rows of stride ldb, nr columns) and C's mr × nr tile
-        // of row stride n above.
-        match astrip(s) {
-            AStrip::Packed(a) => {
-                assert!(a.len() >= kc * mr);
-                unsafe { (kern.run)(kc, a.as_ptr(), mr, b.as_ptr(), ldb, c, out.n, accumulate) }
-            }
-            AStrip::Cols { data, lda } => {
-                assert!(data.len() >= (kc - 1) * lda + mr);
-                unsafe { (kern.run)(kc, data.as_ptr(), lda, b.as_ptr(), ldb, c, out.n, accumulate) }
-            }
-            AStrip::Rows { data, lda } => {
-                assert!(data.len() >= (mr - 1) * lda + kc);
-                unsafe { (kern.run_rows)(kc, data.as_ptr(), lda, b.as_ptr(), ldb, c, out.n, accumulate) }
-            }
-        }
+        // SAFETY: the A strip's bound is asserted just above, the B strip's
+        // (kc rows of stride ldb, nr columns) and C's mr × nr tile of row
+        // stride n before the loop; the caller's task owns the tile.
+        unsafe { run_full(kern, kc, a, b, ldb, c, out.n, accumulate) }
     }
 }
 
@@ -703,23 +734,14 @@ fn tile<T: Float>(
     let (mr, nr) = (kern.mr, kern.nr);
     assert!(b.len() >= (kc - 1) * ldb + nr);
     assert!(mrows <= mr && ncols <= nr && row + mrows <= out.m && col + ncols <= out.n);
-    match a {
-        AStrip::Packed(a) => assert!(a.len() >= kc * mr),
-        AStrip::Rows { data, lda } => assert!(mrows == mr && data.len() >= (mr - 1) * lda + kc),
-        AStrip::Cols { data, lda } => assert!(mrows == mr && data.len() >= (kc - 1) * lda + mr),
-    }
-    // SAFETY (every call): the asserts above bound the A strip (packed, mr
-    // rows of stride lda and kc columns, or kc columns of stride lda and mr
-    // rows) and the B strip (kc rows of stride ldb and nr columns); the
-    // caller passes the C tile (asserted inside C below) or a scratch tile,
-    // mr rows of stride ldc and nr columns.
-    let run = |c: *mut T, ldc: usize, accumulate: bool| unsafe {
-        match a {
-            AStrip::Packed(a) => (kern.run)(kc, a.as_ptr(), mr, b.as_ptr(), ldb, c, ldc, accumulate),
-            AStrip::Cols { data, lda } => (kern.run)(kc, data.as_ptr(), lda, b.as_ptr(), ldb, c, ldc, accumulate),
-            AStrip::Rows { data, lda } => (kern.run_rows)(kc, data.as_ptr(), lda, b.as_ptr(), ldb, c, ldc, accumulate),
-        }
-    };
+    // A strip read in place has MR whole rows (a partial one is packed).
+    assert!(matches!(a, AStrip::Packed(_)) || mrows == mr);
+    a.assert_holds(kc, mr);
+    // SAFETY (every call): the asserts above bound the A strip and the B
+    // strip (kc rows of stride ldb and nr columns); the caller passes the C
+    // tile (asserted inside C below) or a scratch tile, mr rows of stride
+    // ldc and nr columns.
+    let run = |c: *mut T, ldc: usize, accumulate: bool| unsafe { run_full(kern, kc, a, b, ldb, c, ldc, accumulate) };
     // SAFETY: (row, col) is inside C's m × n elements (asserted above).
     let corner = unsafe { out.ptr.add(row * out.n + col) };
     // SAFETY: row `row + i` < m of C, columns col .. col + ncols ≤ n

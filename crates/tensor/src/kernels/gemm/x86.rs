@@ -12,10 +12,11 @@ use super::GemmKernel;
 /// The loop every x86 kernel runs, whole tile or edge (`x86_edge`): `MR ×
 /// NV` vector accumulators, each the chain of fused multiply-adds over the
 /// `kc` steps from zero, A's element `(i, p)` at `a[i*ars + p*acs]`, B's
-/// row `p` at `b[p*ldb ..]`, `$unroll` steps of k an iteration (the
-/// rest one at a time). One definition, so that an edge element is rounded exactly like
-/// an inner one; unrolling never changes the order of a chain. Evaluates
-/// to the accumulators; the caller's `unsafe` block vouches for the reads.
+/// row `p` at `b[p*ldb ..]`, `$unroll` steps of k an iteration (the rest
+/// one at a time). One definition, so that an edge element is rounded
+/// exactly like an inner one; unrolling never changes the order of a
+/// chain. Evaluates to the accumulators; the caller's `unsafe` block
+/// vouches for the reads.
 macro_rules! fma_tile {
     ($mr:expr, $nv:expr, $lanes:expr, $unroll:expr, $zero:ident, $load:ident, $set1:ident, $fma:ident;
      $kc:ident, $a:ident, $ars:ident, $acs:ident, $b:ident, $ldb:ident) => {{
