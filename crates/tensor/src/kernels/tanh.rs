@@ -1,12 +1,12 @@
 //! `tanh` over a slice of `f32`, the activation of small tanh networks.
 //!
-//! Each value is computed by [`tanh_via_f64`], straight-line `f64`
-//! arithmetic with no library call. Compiled for AVX2 (chosen at run time),
-//! LLVM turns the loop into four-lane vector code; the portable loop runs the
-//! same operations one value at a time. Neither fuses a multiply and an add
+//! Each value is computed by [`scalar::tanh_f32`], straight-line `f32` arithmetic
+//! with no library call. Compiled for AVX2 (chosen at run time), LLVM turns
+//! the loop into eight-lane vector code; the portable loop runs the same
+//! operations one value at a time. Neither fuses a multiply and an add
 //! (Rust never contracts them), so both give the same bits.
 
-use crate::scalar::tanh_via_f64;
+use crate::scalar;
 
 /// `dst[i] = tanh(src[i])`.
 ///
@@ -42,7 +42,7 @@ pub(crate) unsafe fn tanh_f32_avx2(src: &[f32], dst: &mut [f32]) {
 #[inline(always)]
 fn each(src: &[f32], dst: &mut [f32]) {
     for (d, &x) in dst.iter_mut().zip(src) {
-        *d = tanh_via_f64(f64::from(x)) as f32;
+        *d = scalar::tanh_f32(x);
     }
 }
 
@@ -51,7 +51,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn avx2_and_portable_agree_bit_for_bit_and_with_f64() {
+    fn avx2_and_portable_agree_bit_for_bit_and_within_an_ulp_of_f64() {
         let src: Vec<f32> = (0..40_000)
             .map(|i| {
                 let x = f32::from_bits((i as u32).wrapping_mul(2_654_435_761) & 0x7fff_ffff);
@@ -67,7 +67,8 @@ mod tests {
         tanh_f32_portable(&src, &mut portable);
         for (&x, &y) in src.iter().zip(&portable) {
             let want = f64::from(x).tanh() as f32;
-            assert!(y.to_bits() == want.to_bits() || (x.is_nan() && y.is_nan()), "tanh({x:e}) = {y:e}, not {want:e}");
+            let ulps = y.to_bits().abs_diff(want.to_bits());
+            assert!(ulps <= 1 || (x.is_nan() && y.is_nan()), "tanh({x:e}) = {y:e}, not {want:e}");
         }
         let mut dispatched = vec![0.0f32; src.len()];
         tanh_f32(&src, &mut dispatched);
