@@ -38,7 +38,7 @@ impl<T> Deref for Storage<T> {
     fn deref(&self) -> &[T] {
         match self {
             Storage::Slice(a) => a,
-            Storage::Vec(v) => v.vec.as_slice(),
+            Storage::Vec(v) => v.as_slice(),
         }
     }
 }
@@ -61,21 +61,16 @@ impl<T> From<Arc<[T]>> for Storage<T> {
 /// ones come from the pool.
 const SMALL: usize = pool::MIN_LEN;
 
-impl<T: Clone + 'static> Storage<T> {
+impl<T: Copy + 'static> Storage<T> {
     /// `n` copies of `value`: one allocation when small, a recycled buffer
     /// (or a new one) when large.
     pub(crate) fn filled(n: usize, value: T) -> Self {
         if n < SMALL {
             return Storage::Slice(std::iter::repeat_n(value, n).collect());
         }
-        let vec = match pool::take::<T>(n) {
-            Some(mut v) => {
-                v.fill(value);
-                v
-            }
-            None => vec![value; n],
-        };
-        Self::recycled(vec)
+        let mut buf = Recycled::aligned(n, value);
+        buf.as_mut_slice().fill(value);
+        Self::recycled(buf)
     }
 
     /// `n` elements whose values are unspecified (each is some `T`), for a
@@ -91,19 +86,19 @@ impl<T: Clone + 'static> Storage<T> {
 
     /// A buffer of `n` elements whose values are unspecified (each is some
     /// `T`), for a kernel that writes all of them: recycled when one of
-    /// that length is free, else `n` copies of `value`.
-    pub(crate) fn overwritten(n: usize, value: T) -> Vec<T> {
-        pool::take::<T>(n).unwrap_or_else(|| vec![value; n])
+    /// that length is free, else `n` copies of `value`; 64-byte aligned.
+    pub(crate) fn overwritten(n: usize, value: T) -> Recycled<T> {
+        Recycled::aligned(n, value)
     }
 
-    /// Takes `vec` (from [`Storage::overwritten`] or anywhere), to go back to
-    /// the pool when the last tensor using it is dropped.
-    pub(crate) fn recycled(vec: Vec<T>) -> Self {
-        Storage::Vec(Arc::new(Recycled::new(vec)))
+    /// Takes `buf` (from [`Storage::overwritten`]), to go back to the pool
+    /// when the last tensor using it is dropped.
+    pub(crate) fn recycled(buf: Recycled<T>) -> Self {
+        Storage::Vec(Arc::new(buf))
     }
 }
 
-impl<T: Clone> Storage<T> {
+impl<T: Copy + 'static> Storage<T> {
     /// True if both name the same allocation.
     pub(crate) fn ptr_eq(&self, other: &Storage<T>) -> bool {
         match (self, other) {
@@ -117,14 +112,14 @@ impl<T: Clone> Storage<T> {
     pub(crate) fn make_mut(&mut self) -> &mut [T] {
         match self {
             Storage::Slice(a) => Arc::make_mut(a),
-            Storage::Vec(v) => Arc::make_mut(v).vec.as_mut_slice(),
+            Storage::Vec(v) => Arc::make_mut(v).as_mut_slice(),
         }
     }
 
     /// The elements as a `Vec`, without a copy when a sole `Vec` holds them.
     pub(crate) fn into_vec(self) -> Vec<T> {
         match self {
-            Storage::Vec(v) => Arc::try_unwrap(v).map_or_else(|arc| arc.vec.clone(), Recycled::into_inner),
+            Storage::Vec(v) => Arc::try_unwrap(v).map_or_else(|arc| arc.as_slice().to_vec(), Recycled::into_inner),
             Storage::Slice(a) => a.to_vec(),
         }
     }

@@ -88,17 +88,23 @@ impl<T: Float> Tensor<T> {
         let data: Storage<T> = match values.size_hint() {
             // Large: fill a recycled buffer of the promised length.
             (lo, Some(hi)) if lo == hi && lo >= crate::pool::MIN_LEN => {
-                let mut v = Storage::overwritten(lo, T::zero());
+                let mut buf = Storage::overwritten(lo, T::zero());
                 let mut values = values;
                 let mut written = 0;
-                for (d, x) in v.iter_mut().zip(&mut values) {
+                for (d, x) in buf.as_mut_slice().iter_mut().zip(&mut values) {
                     *d = x;
                     written += 1;
                 }
-                // An iterator that broke its size hint: keep what it gave.
-                v.truncate(written);
-                v.extend(values);
-                Storage::recycled(v)
+                match values.next() {
+                    None if written == lo => Storage::recycled(buf),
+                    // An iterator that broke its size hint: keep what it gave.
+                    extra => {
+                        let mut v = buf.as_slice()[..written].to_vec();
+                        v.extend(extra);
+                        v.extend(values);
+                        Storage::from(v)
+                    }
+                }
             }
             _ => Storage::Slice(values.collect::<Arc<[T]>>()),
         };

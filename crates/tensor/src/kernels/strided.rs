@@ -72,13 +72,14 @@ fn contiguous_output<U>(n: usize, write: impl Fn(&mut [U], usize) + Sync + Send)
 where
     U: Copy + Default + Send + Sync + 'static,
 {
-    let mut out = Storage::overwritten(n, U::default());
+    let mut buf = Storage::overwritten(n, U::default());
+    let out = buf.as_mut_slice();
     if par(n) {
         out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| write(o, c * CHUNK));
     } else {
-        write(&mut out, 0);
+        write(out, 0);
     }
-    Storage::recycled(out)
+    Storage::recycled(buf)
 }
 
 /// `f` applied to every element of the view `src[layout]`, in row-major order.
