@@ -43,11 +43,9 @@ pub fn tanh<T: Float>(x: T) -> T {
 pub(crate) fn tanh_f32(x: f32) -> f32 {
     let a = x.abs();
     let z = a * a;
-    let series = ((((-5.704_988_7e-3 * z + 2.063_909e-2) * z - 5.373_971_6e-2) * z + 1.333_144_2e-1) * z
-        - 3.333_328e-1)
-        * z
-        * a
-        + a;
+    let series =
+        ((((-5.704_988_7e-3 * z + 2.063_909e-2) * z - 5.373_971_6e-2) * z + 1.333_144_2e-1) * z - 3.333_328e-1) * z * a
+            + a;
     // From 9.01 on tanh rounds to 1; clamping at 10 keeps e^{2a} finite
     // (NaN is restored below).
     let e = exp_0_to_20(2.0 * a.min(10.0));
