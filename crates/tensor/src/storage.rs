@@ -116,7 +116,8 @@ impl<T: Copy + 'static> Storage<T> {
         }
     }
 
-    /// The elements as a `Vec`, without a copy when a sole `Vec` holds them.
+    /// The elements as a `Vec`, without a new allocation when a sole `Vec`
+    /// holds them (see [`Recycled::into_inner`]).
     pub(crate) fn into_vec(self) -> Vec<T> {
         match self {
             Storage::Vec(v) => Arc::try_unwrap(v).map_or_else(|arc| arc.as_slice().to_vec(), Recycled::into_inner),

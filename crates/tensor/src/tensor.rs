@@ -307,8 +307,9 @@ impl<T: Float> Tensor<T> {
         self.data.make_mut()
     }
 
-    /// Consumes the tensor and returns its row-major values, without a copy
-    /// when the storage is not shared.
+    /// Consumes the tensor and returns its row-major values, without a new
+    /// allocation when the storage is not shared (a large tensor's values,
+    /// which start on a cache line, are moved to the front of their buffer).
     #[must_use]
     pub fn into_vec(self) -> Vec<T> {
         let whole = self.is_contiguous() && self.layout.offset == 0 && self.data.len() == self.numel();
