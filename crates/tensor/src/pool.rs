@@ -113,7 +113,12 @@ fn give<T: 'static>(v: Vec<T>) {
 /// Elements of padding in front of a pooled buffer, enough to start its
 /// values on a 64-byte boundary.
 const fn pad<T>() -> usize {
-    64 / std::mem::size_of::<T>()
+    // A zero-sized type (never pooled) needs none; this only avoids a
+    // division by zero.
+    match 64usize.checked_div(std::mem::size_of::<T>()) {
+        Some(pad) => pad,
+        None => 1,
+    }
 }
 
 /// Where a pooled buffer's values start in `vec`: its first element on a
