@@ -69,6 +69,10 @@ pub struct GemmKernel<T> {
     pub kc: usize,
     /// Columns of C per packed B panel.
     pub nc: usize,
+    /// Whether one thread groups strips of A over a C wider than 512 with
+    /// B packed, as it does a narrower one (see `group_size`): measured per
+    /// kernel, since it helps one cache and tile shape and hurts another.
+    pub group_wide: bool,
     /// The kernel. Unsafe: `a + p*lda + i` must be readable for `i < mr`,
     /// `p < kc`, `b + p*ldb + j` for `j < nr`, `p < kc`, and `c` must
     /// address an `mr × nr` tile with row stride `ldc`.
@@ -396,7 +400,7 @@ fn panels<T: Float>(
     let strips = m.div_ceil(mr);
     let a_in_place = a_in_place(&a, mr);
     let b_in_place = b_in_place(&b, m, kern.kc.min(k));
-    let group = group_size(strips, parallel, out.n, b_in_place);
+    let group = group_size(strips, parallel, out.n, b_in_place, kern.group_wide);
     // This thread's packing buffers, taken out of its slot so that a product
     // run by this thread while it waits on rayon (a nested one) finds the
     // slot empty and allocates its own instead of sharing these.
@@ -526,8 +530,17 @@ fn panels<T: Float>(
 /// row-major A +6%, 64 × 2,000 × 256 +4.5%, 128 × 1,568 × 128 +3.5%, and
 /// three other shapes within ±0.6%; with B packed, the same shapes ran
 /// 0–17% slower grouped.
-fn group_size(strips: usize, parallel: bool, n: usize, b_in_place: bool) -> usize {
-    let grouped = n <= 512 || b_in_place;
+///
+/// Those wide-C slowdowns are the AVX-512 kernels' (12 tile rows). The
+/// AVX2 f32 kernel (6 rows of 16) is the other way round on one thread
+/// (`group_wide`): paired in one process on Zen 2 (512 KiB L2, 1 thread),
+/// eight strips against one ran 1,024³ 2–3% faster, 2,048³ 3–5%, 1,000³
+/// 3%, 768³ 1.5–2%, 1,536³ 1.6%, 512 × 1,024 × 512 3.8% and 600³ the same,
+/// while the AVX2 f64 kernel (6 × 8, kc 128) ran 1–8% slower grouped and
+/// keeps one strip. On 2 threads both ways tied at 1,024³, so a parallel
+/// product keeps one strip a task.
+fn group_size(strips: usize, parallel: bool, n: usize, b_in_place: bool, group_wide: bool) -> usize {
+    let grouped = n <= 512 || b_in_place || (group_wide && !parallel);
     match (grouped, parallel) {
         (false, _) => 1,
         (true, false) => 8,

@@ -19,6 +19,7 @@ const fn kernel<T: Float, const MR: usize, const NR: usize>(nc: usize) -> GemmKe
         nr: NR,
         kc: 256,
         nc,
+        group_wide: false,
         run: run::<T, MR, NR>,
         run_rows: run_rows::<T, MR, NR>,
         edge: None,
