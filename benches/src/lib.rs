@@ -1,6 +1,8 @@
 //! Shared helpers for Strata's criterion benchmarks. The benches themselves
 //! live in `benches/`; see `README.md` for how to run them and the results.
 
+pub mod probe;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

@@ -15,15 +15,37 @@
 //! ```text
 //! cargo run --release -p strata-bench --bin matmul_peer -- all 1024 2 20
 //! ```
+//!
+//! `peak` prints this core's f32 FMA peak (AVX-512 and AVX2), the figure
+//! "% of peak" is taken against; `stream KB ...` the rate at which one core
+//! reads a buffer of each size again and again (the L2's rate while it
+//! fits, then the L3's), the floor of batch-1 inference (`strata_bench::probe`):
+//!
+//! ```text
+//! cargo run --release -p strata-bench --bin matmul_peer -- peak
+//! cargo run --release -p strata-bench --bin matmul_peer -- stream 400 800 934 16384
+//! ```
 
 use std::time::Instant;
 
-use strata_bench::{peer_sgemm, random_vec, Peer};
+use strata_bench::{peer_sgemm, probe, random_vec, Peer};
 use strata_tensor::Tensor;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let lib = args.get(1).map(String::as_str).unwrap_or("strata");
+    if lib == "peak" {
+        let (avx512, avx2) = probe::fma_peak();
+        let show = |r: Option<f64>| r.map_or("not on this CPU".to_string(), |r| format!("{r:.1} GFLOP/s"));
+        println!("f32 FMA peak of one core: avx512f {}, avx2+fma {}", show(avx512), show(avx2));
+        return;
+    }
+    if lib == "stream" {
+        for kb in args[2..].iter().filter_map(|s| s.parse::<usize>().ok()) {
+            println!("one core reading {kb} KB again and again: {:.1} GB/s", probe::read_rate(kb << 10));
+        }
+        return;
+    }
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1024);
     let reps: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10);
     // Strata's count (the main thread joins the pool, as in a Strata program).
