@@ -179,6 +179,19 @@ pub(crate) fn gemv_split<T: Float>(
     // One contiguous block of columns a thread, so a thread reads the same
     // part of the weight every call (and keeps it in its cache).
     let per = n.div_ceil(threads).next_multiple_of(4);
+    if threads == 2 && per < n {
+        // The caller learns that the other half is done by spinning, not
+        // through rayon's idle loop (see `join_spinning`): paired in one
+        // process on a Zen 4 (2 threads, 2,000-call blocks in turn, three
+        // runs), the MNIST network's batch-1 forward pass ran 3–7% faster,
+        // 8.0–8.9 → 7.5–8.4 µs.
+        let (c0, c1) = c.split_at_mut(per);
+        let b1 = MatRef { offset: b.offset + per * b.cs, ..b };
+        return crate::threads::join_spinning(
+            || gemv(kernel, c0.len(), k, a, b, c0, acc),
+            || gemv(kernel, c1.len(), k, a, b1, c1, acc),
+        );
+    }
     c.par_chunks_mut(per).enumerate().for_each(|(t, c)| {
         let b = MatRef { offset: b.offset + t * per * b.cs, ..b };
         gemv(kernel, c.len(), k, a, b, c, acc);
@@ -284,7 +297,7 @@ mod tests {
     #[test]
     fn a_split_product_equals_the_serial_one_bitwise() {
         // W of 160 × 1,024 f32 (640 KB) is past PARALLEL_BYTES: on a pool
-        // of 3 threads it splits into three blocks of columns.
+        // of 3 threads it splits into three blocks of columns, on 2 into two.
         let (n, k) = (160, 1024);
         let x: Vec<f32> = (0..k).map(|i| (i as f32 * 0.37).sin()).collect();
         let w: Vec<f32> = (0..n * k).map(|i| (i as f32 * 0.011).cos()).collect();
@@ -293,9 +306,12 @@ mod tests {
         let kernel = crate::kernels::gemm::best_f32().name;
         let mut serial = vec![0.5f32; n];
         gemv(kernel, n, k, am, b, &mut serial, true);
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
-        let mut split = vec![0.5f32; n];
-        pool.install(|| gemv_split(kernel, n, k, am, b, &mut split, true));
-        assert_eq!(serial, split);
+        // Three threads split through rayon's loop, two through `join_spinning`.
+        for threads in [3, 2] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let mut split = vec![0.5f32; n];
+            pool.install(|| gemv_split(kernel, n, k, am, b, &mut split, true));
+            assert_eq!(serial, split, "{threads} threads");
+        }
     }
 }
