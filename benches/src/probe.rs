@@ -63,23 +63,8 @@ pub fn read_rate(bytes: usize) -> f64 {
     let values = (bytes / 512).max(1) * 128;
     let data = vec![1.0f32; values];
     let reps = (400_000_000 / (values * 4)).max(5);
-    let sum = || -> f32 {
-        #[cfg(target_arch = "x86_64")]
-        if is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked on the line above).
-            return unsafe { x86::sum_avx512(&data) };
-        } else if is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked on the line above).
-            return unsafe { x86::sum_avx2(&data) };
-        }
-        data.chunks_exact(8)
-            .fold([0.0f32; 8], |mut acc, v| {
-                acc.iter_mut().zip(v).for_each(|(a, &x)| *a += x);
-                acc
-            })
-            .iter()
-            .sum()
-    };
+    let sum_of = read_loop();
+    let sum = || sum_of(&data);
     std::hint::black_box(sum());
     let secs = best_of_three(|| {
         let start = Instant::now();
@@ -91,11 +76,49 @@ pub fn read_rate(bytes: usize) -> f64 {
     (values * 4) as f64 / secs / 1e9
 }
 
+/// The read loop [`read_rate`] times, chosen once for this CPU.
+fn read_loop() -> fn(&[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx512f") {
+        // SAFETY: chosen only where the CPU has AVX-512F (checked above).
+        return |data| unsafe { x86::sum_avx512(data) };
+    } else if is_x86_feature_detected!("avx2") {
+        // SAFETY: chosen only where the CPU has AVX2 (checked above).
+        return |data| unsafe { x86::sum_avx2(data) };
+    }
+    |data| {
+        data.chunks_exact(8)
+            .fold([0.0f32; 8], |mut acc, v| {
+                acc.iter_mut().zip(v).for_each(|(a, &x)| *a += x);
+                acc
+            })
+            .iter()
+            .sum()
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
 
     use super::CHAINS;
+
+    /// The sum of every lane of `vs`.
+    #[target_feature(enable = "avx512f")]
+    fn total_avx512(vs: impl IntoIterator<Item = __m512>) -> f32 {
+        _mm512_reduce_add_ps(vs.into_iter().fold(_mm512_setzero_ps(), |s, x| _mm512_add_ps(s, x)))
+    }
+
+    /// The sum of every lane of `vs`.
+    #[target_feature(enable = "avx")]
+    fn total_avx2(vs: impl IntoIterator<Item = __m256>) -> f32 {
+        let mut lanes = [0.0f32; 8];
+        // SAFETY: `lanes` holds the 8 f32 an unaligned 256-bit store writes.
+        unsafe {
+            _mm256_storeu_ps(lanes.as_mut_ptr(), vs.into_iter().fold(_mm256_setzero_ps(), |s, x| _mm256_add_ps(s, x)))
+        };
+        lanes.iter().sum()
+    }
 
     /// `n` rounds of one fused multiply-add on each of [`CHAINS`] vectors.
     ///
@@ -110,7 +133,7 @@ mod x86 {
                 *x = _mm512_fmadd_ps(*x, m, a);
             }
         }
-        _mm512_reduce_add_ps(r.into_iter().fold(_mm512_setzero_ps(), |s, x| _mm512_add_ps(s, x)))
+        total_avx512(r)
     }
 
     /// [`fma_chains_avx512`] in 256-bit vectors.
@@ -126,12 +149,7 @@ mod x86 {
                 *x = _mm256_fmadd_ps(*x, m, a);
             }
         }
-        let mut lanes = [0.0f32; 8];
-        // SAFETY: `lanes` holds the 8 f32 an unaligned 256-bit store writes.
-        unsafe {
-            _mm256_storeu_ps(lanes.as_mut_ptr(), r.into_iter().fold(_mm256_setzero_ps(), |s, x| _mm256_add_ps(s, x)))
-        };
-        lanes.iter().sum()
+        total_avx2(r)
     }
 
     /// The sum of `data` (a whole number of 128-value blocks) in eight
@@ -148,7 +166,7 @@ mod x86 {
                 *a = _mm512_add_ps(*a, unsafe { _mm512_loadu_ps(line.as_ptr()) });
             }
         }
-        _mm512_reduce_add_ps(acc.into_iter().fold(_mm512_setzero_ps(), |s, x| _mm512_add_ps(s, x)))
+        total_avx512(acc)
     }
 
     /// [`sum_avx512`] in 256-bit vectors, eight chains of half a line each.
@@ -164,12 +182,7 @@ mod x86 {
                 *a = _mm256_add_ps(*a, unsafe { _mm256_loadu_ps(half.as_ptr()) });
             }
         }
-        let mut lanes = [0.0f32; 8];
-        // SAFETY: `lanes` holds the 8 f32 an unaligned 256-bit store writes.
-        unsafe {
-            _mm256_storeu_ps(lanes.as_mut_ptr(), acc.into_iter().fold(_mm256_setzero_ps(), |s, x| _mm256_add_ps(s, x)))
-        };
-        lanes.iter().sum()
+        total_avx2(acc)
     }
 }
 
