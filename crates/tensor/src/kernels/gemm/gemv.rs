@@ -179,6 +179,11 @@ pub(crate) fn gemv_split<T: Float>(
     // One contiguous block of columns a thread, so a thread reads the same
     // part of the weight every call (and keeps it in its cache).
     let per = n.div_ceil(threads).next_multiple_of(4);
+    // Block `t` of C's columns (`c`), from the weight's matching columns.
+    let block = |t: usize, c: &mut [T]| {
+        let b = MatRef { offset: b.offset + t * per * b.cs, ..b };
+        gemv(kernel, c.len(), k, a, b, c, acc);
+    };
     if threads == 2 && per < n {
         // The caller learns that the other half is done by spinning, not
         // through rayon's idle loop (see `join_spinning`): paired in one
@@ -186,16 +191,9 @@ pub(crate) fn gemv_split<T: Float>(
         // runs), the MNIST network's batch-1 forward pass ran 3–7% faster,
         // 8.0–8.9 → 7.5–8.4 µs.
         let (c0, c1) = c.split_at_mut(per);
-        let b1 = MatRef { offset: b.offset + per * b.cs, ..b };
-        return crate::threads::join_spinning(
-            || gemv(kernel, c0.len(), k, a, b, c0, acc),
-            || gemv(kernel, c1.len(), k, a, b1, c1, acc),
-        );
+        return crate::threads::join_spinning(|| block(0, c0), || block(1, c1));
     }
-    c.par_chunks_mut(per).enumerate().for_each(|(t, c)| {
-        let b = MatRef { offset: b.offset + t * per * b.cs, ..b };
-        gemv(kernel, c.len(), k, a, b, c, acc);
-    });
+    c.par_chunks_mut(per).enumerate().for_each(|(t, c)| block(t, c));
 }
 
 /// `c ← [c +] a · b` for a one-row `a` (`c` need not be zero unless `acc`).
